@@ -1,0 +1,1 @@
+"""Common package of the conferencing bundle: everything below the HTTP edge."""

@@ -1,0 +1,77 @@
+"""The bundle's exception hierarchy.
+
+Every error raised below the HTTP edge derives from :class:`BundleError`. Lower-level
+errors (googleapiclient, requests, Firestore) are translated where they are caught
+(``raise Ours(...) from err``), so callers only ever handle these kinds:
+
+- :class:`ConfigurationError`: settings missing or invalid; names every offending variable.
+- :class:`InvalidInput`: a caller sent something malformed (HTTP 400 at the edge).
+- :class:`Unauthenticated`: missing or invalid credentials of the caller (HTTP 401).
+- :class:`InvalidConferenceData`: ConferenceData that breaks a Calendar rule; ``field``
+  names the offending field (a ``ValueError`` too).
+- :class:`TransientFailure`: a dependency failed in a way that may pass when retried
+  (5xx, 429, timeouts); ``retry_after`` is the server's hint in seconds, if any.
+- :class:`PermanentFailure`: retrying the same call cannot help.
+  - :class:`AccessDenied`: the acting user may not do this (no calendar access, a host
+    unknown to the conferencing account).
+  - :class:`NotFound`: the object does not exist (or no longer does).
+  - :class:`PreconditionFailed`: an ``If-Match`` write lost a race (re-read and retry).
+
+Messages never carry secrets, tokens, titles, descriptions or attendee emails: they may be
+logged. Only the edge (``shared.edge``) turns these into HTTP answers.
+"""
+
+from __future__ import annotations
+
+
+class BundleError(Exception):
+    """Base of every error the bundle raises on purpose."""
+
+
+class ConfigurationError(BundleError):
+    """The settings are missing or invalid."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid configuration: " + "; ".join(self.problems))
+
+
+class InvalidInput(BundleError):
+    """The caller's request is malformed."""
+
+
+class Unauthenticated(BundleError):
+    """The caller's credentials are missing or invalid."""
+
+
+class InvalidConferenceData(BundleError, ValueError):
+    """ConferenceData that Calendar would reject; ``field`` names the offending field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class TransientFailure(BundleError):
+    """A dependency failed in a way that may pass when retried."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermanentFailure(BundleError):
+    """A dependency refused in a way that retrying the same call cannot change."""
+
+
+class AccessDenied(PermanentFailure):
+    """The acting user may not do this."""
+
+
+class NotFound(PermanentFailure):
+    """The object does not exist, or no longer does."""
+
+
+class PreconditionFailed(PermanentFailure):
+    """A conditional write (If-Match) lost a race with another writer."""

@@ -1,0 +1,104 @@
+"""The provider interface: create, update and delete a meeting from an event.
+
+A provider turns a :class:`MeetingSpec` (what a meeting is built from, derived from the
+Calendar event) into a meeting on the conferencing service and returns the Calendar v3
+ConferenceData for it. One provider per deployment (``CONFERENCE_PROVIDER``); the
+conference solutions (``shared/solutions.json``) are its variants.
+
+Errors: providers raise :class:`shared.errors.TransientFailure` for what may pass on retry
+(5xx, 429, timeouts, unreadable answers), :class:`shared.errors.AccessDenied` when the host
+is unknown to the service, :class:`shared.errors.NotFound` when the meeting is gone, and
+:class:`shared.errors.PermanentFailure` for any other refusal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.solutions import Solution
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """What a meeting is built from.
+
+    ``start``/``end`` are timezone-aware (``None`` for a placeholder: the event did not
+    exist yet when the conference was created). ``time_zone`` is the event's IANA zone
+    (or the calendar's when the event has none). For all-day events ``all_day`` is set and
+    ``start``/``end`` are midnight in ``time_zone`` (end exclusive). ``recurrence`` holds
+    the series' RRULE/EXDATE/RDATE lines (empty for single events).
+    """
+
+    title: str
+    description: str
+    start: datetime | None
+    end: datetime | None
+    time_zone: str | None
+    all_day: bool = False
+    recurrence: tuple[str, ...] = ()
+    placeholder: bool = False
+
+    def as_record(self) -> dict[str, Any]:
+        """A JSON-safe dict of the spec (stored on the mapping, compared on sync)."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "timeZone": self.time_zone,
+            "allDay": self.all_day,
+            "recurrence": list(self.recurrence),
+            "placeholder": self.placeholder,
+        }
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting on the conferencing service and the ConferenceData that joins it."""
+
+    meeting_id: str
+    conference_data: dict[str, Any]
+
+
+def fingerprint(relevant: dict[str, Any]) -> str:
+    """A stable hash of what a provider uses from a spec (see ``Provider.relevant``)."""
+    blob = json.dumps(relevant, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Provider(Protocol):
+    """A conferencing service."""
+
+    name: str
+
+    def relevant(self, spec: MeetingSpec) -> dict[str, Any]:
+        """The parts of ``spec`` this provider builds a meeting from.
+
+        A change outside them (colour, reminders, attendee replies) must not call the
+        service: sync compares ``fingerprint(relevant(spec))`` before updating.
+        """
+        ...
+
+    def create(
+        self, spec: MeetingSpec, solution: Solution, host_email: str, request_key: str
+    ) -> Meeting:
+        """Create a meeting hosted by ``host_email``.
+
+        ``request_key`` is stable across retries of the same creation (the idempotency
+        key); providers that can, use it to make a retried create land on one meeting.
+        """
+        ...
+
+    def update(
+        self, meeting_id: str, spec: MeetingSpec, solution: Solution, host_email: str
+    ) -> Meeting:
+        """Make the meeting match ``spec``; returns its (possibly unchanged) join details."""
+        ...
+
+    def delete(self, meeting_id: str) -> None:
+        """Delete the meeting; a meeting already gone is success."""
+        ...
