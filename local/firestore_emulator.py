@@ -6,6 +6,7 @@ The emulator runs in its own process group so that stopping it ends the Java pro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,10 +65,8 @@ class FirestoreEmulator:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             process.wait(timeout=5)
         # Java outlives gcloud by a moment: the port is free only once it is gone.
         wait_until(lambda: not port_open(self.port), 30, "the emulator's shutdown")

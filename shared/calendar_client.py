@@ -1,0 +1,227 @@
+"""The Calendar v3 client: google-api-python-client, called as the acting user.
+
+The discovery build (static, no network) is done once per instance. Each call runs on
+its own authorized transport, built from the acting user's credentials around a
+per-thread ``httplib2.Http`` (httplib2 is not thread-safe, and functions-framework serves
+requests on several threads). Retries are the library's (``num_retries``: 5xx, 429 and
+the 403 rate-limit reasons); its sleep is injectable for tests.
+
+``HttpError`` is translated here: 404 -> NotFound, 410 on a listing -> SyncTokenInvalid
+(else NotFound), 412 -> PreconditionFailed, 429 / 5xx / 403 rate-limit -> TransientFailure,
+401 / other 403 -> AccessDenied, other 4xx -> PermanentFailure. Transport errors and
+timeouts are TransientFailure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from google.auth.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from shared.errors import (
+    AccessDenied,
+    NotFound,
+    PermanentFailure,
+    PreconditionFailed,
+    TransientFailure,
+)
+
+logger = logging.getLogger(__name__)
+
+# The listing parameters of the first full sync and of every incremental sync: they must
+# match (contract C). No orderBy / updatedMin / timeMin, so that a sync token is returned.
+LIST_PARAMS: dict[str, Any] = {"singleEvents": False, "maxResults": 2500}
+RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"})
+
+
+class SyncTokenInvalid(PermanentFailure):
+    """events.list answered 410: the sync token is gone, a full sync is required."""
+
+
+def _reasons(err: HttpError) -> set[str]:
+    try:
+        body = json.loads(err.content.decode("utf-8"))
+        return {str(item.get("reason")) for item in body["error"]["errors"]}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return set()
+
+
+def translate_http_error(err: HttpError, what: str, *, listing: bool = False) -> Exception:
+    status = int(err.resp.status)
+    reasons = _reasons(err)
+    label = f"Calendar {what} answered {status}"
+    if reasons:
+        label += f" ({', '.join(sorted(reasons))})"
+    if status == 410 and listing:
+        return SyncTokenInvalid(label)
+    if status in (404, 410):
+        return NotFound(label)
+    if status == 412:
+        return PreconditionFailed(label)
+    if status == 429 or status >= 500 or (status == 403 and reasons & RATE_LIMIT_REASONS):
+        return TransientFailure(label)
+    if status in (401, 403):
+        return AccessDenied(label)
+    return PermanentFailure(label)
+
+
+class CalendarClient:
+    """Calendar v3 calls as a given user."""
+
+    def __init__(
+        self,
+        *,
+        credentials_for: Callable[[str], Credentials],
+        api_endpoint: str | None = None,
+        num_retries: int = 3,
+        timeout: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._credentials_for = credentials_for
+        self._api_endpoint = api_endpoint
+        self._num_retries = num_retries
+        self._timeout = timeout
+        self._sleep = sleep
+        self._service: Any = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def _resource(self) -> Any:
+        with self._lock:
+            if self._service is None:
+                options = {"api_endpoint": self._api_endpoint} if self._api_endpoint else None
+                self._service = build(
+                    "calendar",
+                    "v3",
+                    static_discovery=True,
+                    cache_discovery=False,
+                    client_options=options,
+                    http=httplib2.Http(timeout=self._timeout),
+                )
+            return self._service
+
+    def _http(self) -> httplib2.Http:
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = httplib2.Http(timeout=self._timeout)
+            self._local.http = http
+        return http
+
+    def _execute(
+        self,
+        user: str,
+        request: Any,
+        what: str,
+        *,
+        listing: bool = False,
+        headers: dict[str, str] | None = None,
+        num_retries: int | None = None,
+    ) -> Any:
+        if headers:
+            request.headers.update(headers)
+        request._sleep = self._sleep
+        try:
+            authorized = google_auth_httplib2.AuthorizedHttp(
+                self._credentials_for(user), http=self._http()
+            )
+            retries = self._num_retries if num_retries is None else num_retries
+            return request.execute(http=authorized, num_retries=retries)
+        except HttpError as err:
+            raise translate_http_error(err, what, listing=listing) from err
+        except google.auth.exceptions.RefreshError as err:
+            # Delegation revoked or not granted, user suspended: not retryable as is.
+            raise AccessDenied(f"Calendar credentials for {what} were refused") from err
+        except (google.auth.exceptions.TransportError, httplib2.HttpLib2Error) as err:
+            raise TransientFailure(f"Calendar {what} failed in transport") from err
+        except (TimeoutError, ConnectionError, OSError) as err:
+            self._local.http = None  # a broken connection must not be reused
+            raise TransientFailure(f"Calendar {what} timed out or was cut") from err
+
+    # -- calls -------------------------------------------------------------------------
+    def get_calendar(self, user: str, calendar_id: str, **kw: Any) -> dict[str, Any]:
+        request = self._resource().calendars().get(calendarId=calendar_id)
+        return dict(self._execute(user, request, "calendars.get", **kw))
+
+    def get_event(self, user: str, calendar_id: str, event_id: str, **kw: Any) -> dict[str, Any]:
+        request = self._resource().events().get(calendarId=calendar_id, eventId=event_id)
+        return dict(self._execute(user, request, "events.get", **kw))
+
+    def list_events_page(
+        self,
+        user: str,
+        calendar_id: str,
+        *,
+        sync_token: str | None = None,
+        page_token: str | None = None,
+        fields: str | None = None,
+        time_min: str | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"calendarId": calendar_id, **LIST_PARAMS}
+        if time_min:
+            params["timeMin"] = time_min
+        if sync_token:
+            params["syncToken"] = sync_token
+        if page_token:
+            params["pageToken"] = page_token
+        if fields:
+            params["fields"] = fields
+        request = self._resource().events().list(**params)
+        return dict(self._execute(user, request, "events.list", listing=True, **kw))
+
+    def watch(
+        self,
+        user: str,
+        calendar_id: str,
+        *,
+        channel_id: str,
+        token: str,
+        address: str,
+        ttl_seconds: int,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "id": channel_id,
+            "type": "web_hook",
+            "address": address,
+            "token": token,
+            "params": {"ttl": str(ttl_seconds)},
+        }
+        request = self._resource().events().watch(calendarId=calendar_id, body=body, **LIST_PARAMS)
+        return dict(self._execute(user, request, "events.watch", **kw))
+
+    def stop_channel(self, user: str, channel_id: str, resource_id: str, **kw: Any) -> None:
+        body = {"id": channel_id, "resourceId": resource_id}
+        request = self._resource().channels().stop(body=body)
+        try:
+            self._execute(user, request, "channels.stop", **kw)
+        except NotFound:
+            return  # already stopped or expired: the goal is reached
+
+    def patch_event(
+        self,
+        user: str,
+        calendar_id: str,
+        event_id: str,
+        body: dict[str, Any],
+        *,
+        etag: str | None = None,
+        **kw: Any,
+    ) -> dict[str, Any]:
+        request = (
+            self._resource()
+            .events()
+            .patch(calendarId=calendar_id, eventId=event_id, body=body, conferenceDataVersion=1)
+        )
+        headers = {"If-Match": etag} if etag else None
+        return dict(self._execute(user, request, "events.patch", headers=headers, **kw))

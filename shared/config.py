@@ -1,0 +1,232 @@
+"""Settings: one frozen object read from the environment, failing fast.
+
+:func:`load_settings` checks every variable and raises one
+:class:`~shared.errors.ConfigurationError` naming all problems at once. On Cloud Run
+(``K_SERVICE`` set) it refuses the local-only choices: ``anonymous`` Calendar
+credentials, a Firestore emulator and a certificate URL that is not Google's.
+The README's configuration table lists the same names.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from shared.errors import ConfigurationError
+
+GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
+GOOGLE_CERTS_HOSTS = ("www.googleapis.com",)
+BUILTIN_PROVIDERS = ("jitsi", "zoom")
+
+
+class CalendarCredentialsMode(StrEnum):
+    """How the Calendar API is called as the acting user."""
+
+    DELEGATED = "delegated"
+    ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class ZoomSettings:
+    account_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    api_base: str = "https://api.zoom.us/v2"
+    oauth_url: str = "https://zoom.us/oauth/token"
+
+
+@dataclass(frozen=True)
+class Settings:
+    project: str
+    sync_webhook_url: str
+    addon_oauth_client_id: str
+    calendar_credentials: CalendarCredentialsMode = CalendarCredentialsMode.DELEGATED
+    calendar_api_endpoint: str | None = None
+    delegation_service_account: str | None = None
+    allowed_domains: tuple[str, ...] = ()
+    id_token_certs_url: str = GOOGLE_CERTS_URL
+    conference_provider: str = "jitsi"
+    jitsi_base_url: str = "https://meet.jit.si"
+    zoom: ZoomSettings | None = None
+    firestore_emulator_host: str | None = None
+    # Conference creation.
+    reservation_lease_seconds: float = 60.0
+    create_wait_seconds: float = 5.0
+    sync_setup_budget_seconds: float = 5.0
+    channel_ttl_seconds: int = 7 * 24 * 3600
+    # Sync.
+    function_timeout_seconds: float = 300.0
+    renew_window_seconds: float = 24 * 3600.0
+    safety_sync_interval_seconds: float = 3600.0
+    placeholder_max_age_seconds: float = 24 * 3600.0
+    mapping_retention_days: float = 30.0
+    full_sync_lookback_days: float = 7.0
+    sweep_batch_size: int = 50
+    running_on_cloud_run: bool = False
+
+
+def _float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name} must be a number")
+        return default
+    if value <= 0:
+        problems.append(f"{name} must be positive")
+        return default
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, problems: list[str], *, required: bool) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        if required:
+            problems.append(f"{name} is required")
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"{name} must be an http(s) URL")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise ConfigurationError naming each problem."""
+    env = os.environ if env is None else env
+    problems: list[str] = []
+    on_cloud_run = bool(env.get("K_SERVICE"))
+
+    project = env.get("GOOGLE_CLOUD_PROJECT", "").strip()
+    if not project:
+        problems.append("GOOGLE_CLOUD_PROJECT is required")
+    webhook = _url(env, "SYNC_WEBHOOK_URL", problems, required=True)
+    client_id = env.get("ADDON_OAUTH_CLIENT_ID", "").strip()
+    if not client_id:
+        problems.append("ADDON_OAUTH_CLIENT_ID is required")
+
+    mode_raw = env.get("CALENDAR_CREDENTIALS", "delegated").strip() or "delegated"
+    try:
+        mode = CalendarCredentialsMode(mode_raw)
+    except ValueError:
+        problems.append("CALENDAR_CREDENTIALS must be 'delegated' or 'anonymous'")
+        mode = CalendarCredentialsMode.DELEGATED
+    endpoint = _url(env, "CALENDAR_API_ENDPOINT", problems, required=False) or None
+    if endpoint and not endpoint.endswith("/"):
+        problems.append("CALENDAR_API_ENDPOINT must end with '/' (e.g. .../calendar/v3/)")
+    domains = tuple(
+        d.strip().lower() for d in env.get("ALLOWED_DOMAINS", "").split(",") if d.strip()
+    )
+    delegator = env.get("DELEGATION_SERVICE_ACCOUNT", "").strip() or None
+    if mode is CalendarCredentialsMode.DELEGATED:
+        if not domains:
+            problems.append("ALLOWED_DOMAINS is required with CALENDAR_CREDENTIALS=delegated")
+        if not delegator:
+            problems.append(
+                "DELEGATION_SERVICE_ACCOUNT is required with CALENDAR_CREDENTIALS=delegated"
+            )
+
+    certs_url = _url(env, "GOOGLE_ID_TOKEN_CERTS_URL", problems, required=False)
+    certs_url = certs_url or GOOGLE_CERTS_URL
+
+    provider = env.get("CONFERENCE_PROVIDER", "jitsi").strip() or "jitsi"
+    if provider not in BUILTIN_PROVIDERS and ":" not in provider:
+        problems.append(
+            "CONFERENCE_PROVIDER must be one of "
+            + ", ".join(BUILTIN_PROVIDERS)
+            + " or 'package.module:factory'"
+        )
+    jitsi_base = _url(env, "JITSI_BASE_URL", problems, required=False).rstrip("/")
+    zoom = None
+    if provider == "zoom":
+        missing = [
+            name
+            for name in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+            if not env.get(name, "").strip()
+        ]
+        problems.extend(f"{name} is required with CONFERENCE_PROVIDER=zoom" for name in missing)
+        api_base = _url(env, "ZOOM_API_BASE", problems, required=False).rstrip("/")
+        oauth_url = _url(env, "ZOOM_OAUTH_URL", problems, required=False)
+        if not missing:
+            zoom = ZoomSettings(
+                account_id=env["ZOOM_ACCOUNT_ID"].strip(),
+                client_id=env["ZOOM_CLIENT_ID"].strip(),
+                client_secret=env["ZOOM_CLIENT_SECRET"].strip(),
+                api_base=api_base or "https://api.zoom.us/v2",
+                oauth_url=oauth_url or "https://zoom.us/oauth/token",
+            )
+
+    emulator = env.get("FIRESTORE_EMULATOR_HOST", "").strip() or None
+    if on_cloud_run:
+        if mode is CalendarCredentialsMode.ANONYMOUS:
+            problems.append("CALENDAR_CREDENTIALS=anonymous is for local use only")
+        if emulator:
+            problems.append("FIRESTORE_EMULATOR_HOST must not be set on Cloud Run")
+        if urlsplit(certs_url).hostname not in GOOGLE_CERTS_HOSTS or not certs_url.startswith(
+            "https://"
+        ):
+            problems.append("GOOGLE_ID_TOKEN_CERTS_URL must be Google's on Cloud Run")
+        if endpoint and not endpoint.startswith("https://"):
+            problems.append("CALENDAR_API_ENDPOINT must be https on Cloud Run")
+
+    numbers = {
+        "RESERVATION_LEASE_SECONDS": 60.0,
+        "CREATE_WAIT_SECONDS": 5.0,
+        "SYNC_SETUP_BUDGET_SECONDS": 5.0,
+        "CHANNEL_TTL_SECONDS": 7 * 24 * 3600.0,
+        "FUNCTION_TIMEOUT_SECONDS": 300.0,
+        "RENEW_WINDOW_SECONDS": 24 * 3600.0,
+        "SAFETY_SYNC_INTERVAL_SECONDS": 3600.0,
+        "PLACEHOLDER_MAX_AGE_SECONDS": 24 * 3600.0,
+        "MAPPING_RETENTION_DAYS": 30.0,
+        "FULL_SYNC_LOOKBACK_DAYS": 7.0,
+        "SWEEP_BATCH_SIZE": 50.0,
+    }
+    values = {name: _float(env, name, default, problems) for name, default in numbers.items()}
+
+    if problems:
+        raise ConfigurationError(problems)
+    return Settings(
+        project=project,
+        sync_webhook_url=webhook,
+        addon_oauth_client_id=client_id,
+        calendar_credentials=mode,
+        calendar_api_endpoint=endpoint,
+        delegation_service_account=delegator,
+        allowed_domains=domains,
+        id_token_certs_url=certs_url,
+        conference_provider=provider,
+        jitsi_base_url=jitsi_base or "https://meet.jit.si",
+        zoom=zoom,
+        firestore_emulator_host=emulator,
+        reservation_lease_seconds=values["RESERVATION_LEASE_SECONDS"],
+        create_wait_seconds=values["CREATE_WAIT_SECONDS"],
+        sync_setup_budget_seconds=values["SYNC_SETUP_BUDGET_SECONDS"],
+        channel_ttl_seconds=int(values["CHANNEL_TTL_SECONDS"]),
+        function_timeout_seconds=values["FUNCTION_TIMEOUT_SECONDS"],
+        renew_window_seconds=values["RENEW_WINDOW_SECONDS"],
+        safety_sync_interval_seconds=values["SAFETY_SYNC_INTERVAL_SECONDS"],
+        placeholder_max_age_seconds=values["PLACEHOLDER_MAX_AGE_SECONDS"],
+        mapping_retention_days=values["MAPPING_RETENTION_DAYS"],
+        full_sync_lookback_days=values["FULL_SYNC_LOOKBACK_DAYS"],
+        sweep_batch_size=int(values["SWEEP_BATCH_SIZE"]),
+        running_on_cloud_run=on_cloud_run,
+    )
+
+
+_lock = threading.Lock()
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process's settings, loaded on first use."""
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = load_settings()
+        return _settings

@@ -1,0 +1,72 @@
+"""What a meeting is built from, read off a Calendar event (a MeetingSpec)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.providers.base import MeetingSpec
+
+
+def _zone(name: str | None) -> tzinfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _moment(value: Any, fallback_zone: str | None) -> tuple[datetime | None, str | None, bool]:
+    """(aware datetime, IANA zone, all-day) of an event's start or end."""
+    if not isinstance(value, dict):
+        return None, fallback_zone, False
+    zone_name = value.get("timeZone") or fallback_zone
+    zone = _zone(zone_name)
+    if value.get("dateTime"):
+        try:
+            moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))
+        except ValueError:
+            return None, zone_name, False
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone or UTC)
+        elif zone is not None:
+            moment = moment.astimezone(zone)
+        return moment, zone_name if zone else None, False
+    if value.get("date"):
+        try:
+            day = datetime.fromisoformat(str(value["date"])).date()
+        except ValueError:
+            return None, zone_name, True
+        return datetime.combine(day, time(0, 0), tzinfo=zone or UTC), zone_name, True
+    return None, zone_name, False
+
+
+def spec_from_event(event: dict[str, Any], calendar_time_zone: str | None) -> MeetingSpec:
+    """The spec of ``event``; an event without a time zone takes the calendar's."""
+    start, start_zone, all_day = _moment(event.get("start"), calendar_time_zone)
+    end, _, _ = _moment(event.get("end"), calendar_time_zone)
+    recurrence = tuple(str(line) for line in event.get("recurrence") or () if line)
+    return MeetingSpec(
+        title=str(event.get("summary") or ""),
+        description=str(event.get("description") or ""),
+        start=start,
+        end=end,
+        time_zone=start_zone,
+        all_day=all_day,
+        recurrence=recurrence,
+        placeholder=start is None,
+    )
+
+
+def placeholder_spec(calendar_time_zone: str | None) -> MeetingSpec:
+    """The spec used when the event does not exist yet; sync fills in the details."""
+    return MeetingSpec(
+        title="",
+        description="",
+        start=None,
+        end=None,
+        time_zone=calendar_time_zone,
+        placeholder=True,
+    )

@@ -1,0 +1,186 @@
+"""The per-instance objects (clients, stores, provider), built lazily on first use.
+
+Nothing touches the network at import time; everything here is created once per
+instance, under one lock, and shared by the request threads (each object is
+thread-safe).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from google.auth.credentials import Credentials
+
+from shared import calendar_credentials
+from shared.calendar_client import CalendarClient
+from shared.conference_creation import ConferenceCreator
+from shared.config import CalendarCredentialsMode, Settings, get_settings
+from shared.id_tokens import IdTokenVerifier
+from shared.providers import Provider, provider_from_settings
+from shared.state.calendars import CalendarStore
+from shared.state.conferences import ConferenceStore
+from shared.state.firestore_client import firestore_client
+from shared.sync.changes import ChangeHandler
+from shared.sync.passes import CalendarSync
+from shared.sync.sweep import Sweep
+from shared.sync.webhook import LeasedSync, PushHandler
+from shared.sync_setup import SyncSetup
+
+T = TypeVar("T")
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._parts: dict[str, Any] = {}
+
+    def _once(self, name: str, make: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = make()
+            part: T = self._parts[name]
+            return part
+
+    @property
+    def conferences(self) -> ConferenceStore:
+        return self._once(
+            "conferences", lambda: ConferenceStore(firestore_client(self.settings.project))
+        )
+
+    @property
+    def calendars(self) -> CalendarStore:
+        return self._once(
+            "calendars", lambda: CalendarStore(firestore_client(self.settings.project))
+        )
+
+    def _credentials_for(self) -> Callable[[str], Credentials]:
+        if self.settings.calendar_credentials is CalendarCredentialsMode.ANONYMOUS:
+            return calendar_credentials.LocalUserCredentials
+        cache = calendar_credentials.DelegatedCredentialsCache(
+            service_account_email=self.settings.delegation_service_account or ""
+        )
+        return cache.get
+
+    @property
+    def calendar(self) -> CalendarClient:
+        return self._once(
+            "calendar",
+            lambda: CalendarClient(
+                credentials_for=self._credentials_for(),
+                api_endpoint=self.settings.calendar_api_endpoint,
+            ),
+        )
+
+    @property
+    def provider(self) -> Provider:
+        return self._once("provider", lambda: provider_from_settings(self.settings))
+
+    @property
+    def verifier(self) -> IdTokenVerifier:
+        return self._once(
+            "verifier",
+            lambda: IdTokenVerifier(
+                certs_url=self.settings.id_token_certs_url,
+                audience=self.settings.addon_oauth_client_id,
+                allowed_domains=self.settings.allowed_domains,
+            ),
+        )
+
+    @property
+    def sync_setup(self) -> SyncSetup:
+        return self._once(
+            "sync_setup",
+            lambda: SyncSetup(
+                calendars=self.calendars,
+                calendar=self.calendar,
+                webhook_url=self.settings.sync_webhook_url,
+                channel_ttl_seconds=self.settings.channel_ttl_seconds,
+            ),
+        )
+
+    @property
+    def creator(self) -> ConferenceCreator:
+        return self._once(
+            "creator",
+            lambda: ConferenceCreator(
+                settings=self.settings,
+                conferences=self.conferences,
+                calendar=self.calendar,
+                provider=self.provider,
+                sync_setup=self.sync_setup,
+            ),
+        )
+
+    def _ensure_synced(self, calendar_id: str, user: str, time_zone: str | None) -> None:
+        """A conference moved to another calendar: make sure that calendar is synced."""
+        self.sync_setup.ensure(
+            calendar_id, user, self.settings.sync_setup_budget_seconds, time_zone
+        )
+
+    @property
+    def change_handler(self) -> ChangeHandler:
+        return self._once(
+            "change_handler",
+            lambda: ChangeHandler(
+                conferences=self.conferences,
+                calendars=self.calendars,
+                calendar=self.calendar,
+                provider=self.provider,
+                on_moved=self._ensure_synced,
+            ),
+        )
+
+    @property
+    def leased_sync(self) -> LeasedSync:
+        return self._once(
+            "leased_sync",
+            lambda: LeasedSync(
+                calendars=self.calendars,
+                engine=CalendarSync(
+                    calendars=self.calendars,
+                    conferences=self.conferences,
+                    calendar=self.calendar,
+                    handler=self.change_handler,
+                    lookback_days=self.settings.full_sync_lookback_days,
+                ),
+                function_timeout_seconds=self.settings.function_timeout_seconds,
+            ),
+        )
+
+    @property
+    def push_handler(self) -> PushHandler:
+        return self._once(
+            "push_handler",
+            lambda: PushHandler(calendars=self.calendars, leased_sync=self.leased_sync),
+        )
+
+    @property
+    def sweep(self) -> Sweep:
+        return self._once(
+            "sweep",
+            lambda: Sweep(
+                settings=self.settings,
+                calendars=self.calendars,
+                conferences=self.conferences,
+                calendar=self.calendar,
+                sync_setup=self.sync_setup,
+                handler=self.change_handler,
+                leased_sync=self.leased_sync,
+            ),
+        )
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    """The instance's runtime (settings are read and checked on the first call)."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = Runtime(get_settings())
+        return _runtime

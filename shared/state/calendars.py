@@ -1,0 +1,294 @@
+"""Per-calendar sync state (``calendars/``) and push channels (``channels/``).
+
+A calendar document is created (with ``create()``, so one caller wins) by the first
+conference created on it; it records who syncs it (the acting user of that creation),
+its set-up state, the current sync token and the sync lease. Channel documents are
+written *before* ``events.watch`` is called, because Calendar's first ``sync`` message can
+arrive before the watch call returns. Only a hash of each channel's secret token is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.clock import utcnow
+from shared.state.firestore_client import as_dict, digest, translated_errors
+
+CALENDARS = "calendars"
+CHANNELS = "channels"
+
+
+class SetupState(StrEnum):
+    PENDING = "pending"  # set-up not finished: the sweep finishes it
+    READY = "ready"
+    WATCH_FAILED = "watch_failed"
+    ACCESS_REVOKED = "access_revoked"
+
+
+@dataclass(frozen=True)
+class CalendarState:
+    calendar_id: str
+    sync_user: str
+    setup_state: SetupState
+    setup_error: str | None = None
+    sync_token: str | None = None
+    active_channel_id: str | None = None
+    channel_expires_at: datetime | None = None
+    last_sync_at: datetime | None = None
+    created_at: datetime | None = None
+    time_zone: str | None = None
+
+    @property
+    def doc_id(self) -> str:
+        return calendar_doc_id(self.calendar_id)
+
+    @staticmethod
+    def from_doc(data: dict[str, Any]) -> CalendarState:
+        return CalendarState(
+            calendar_id=data["calendarId"],
+            sync_user=data["syncUser"],
+            setup_state=SetupState(data.get("setupState", SetupState.PENDING.value)),
+            setup_error=data.get("setupError"),
+            sync_token=data.get("syncToken"),
+            active_channel_id=data.get("activeChannelId"),
+            channel_expires_at=data.get("channelExpiresAt"),
+            last_sync_at=data.get("lastSyncAt"),
+            created_at=data.get("createdAt"),
+            time_zone=data.get("timeZone"),
+        )
+
+
+@dataclass
+class SyncLease:
+    """The right to sync one calendar; ``seen`` is the message count it has covered."""
+
+    calendar: CalendarState
+    owner: str
+    seen: int
+
+
+@dataclass(frozen=True)
+class Channel:
+    channel_id: str
+    calendar_id: str
+    token_hash: str
+    resource_id: str | None = None
+    expiration: datetime | None = None
+    stopped: bool = False
+
+    def token_matches(self, token: str | None) -> bool:
+        """Constant-time comparison of a message's token with ours."""
+        return hmac.compare_digest(hash_token(token or ""), self.token_hash)
+
+    @staticmethod
+    def from_doc(data: dict[str, Any]) -> Channel:
+        return Channel(
+            channel_id=data["channelId"],
+            calendar_id=data["calendarId"],
+            token_hash=data["tokenHash"],
+            resource_id=data.get("resourceId"),
+            expiration=data.get("expiration"),
+            stopped=bool(data.get("stopped", False)),
+        )
+
+
+def calendar_doc_id(calendar_id: str) -> str:
+    return digest("calendar", calendar_id)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_channel_secrets() -> tuple[str, str]:
+    """A fresh channel id (<= 64 chars of Calendar's alphabet) and a 256-bit token."""
+    return "ch-" + secrets.token_hex(20), secrets.token_urlsafe(32)
+
+
+class CalendarStore:
+    def __init__(self, client: firestore.Client, clock: Callable[[], datetime] = utcnow) -> None:
+        self._client = client
+        self._clock = clock
+        self._calendars = client.collection(CALENDARS)
+        self._channels = client.collection(CHANNELS)
+
+    # -- calendars -------------------------------------------------------------------
+    def calendar_ref(self, calendar_id: str) -> Any:
+        return self._calendars.document(calendar_doc_id(calendar_id))
+
+    def get_calendar(self, calendar_id: str) -> CalendarState | None:
+        with translated_errors("calendar read"):
+            data = as_dict(self.calendar_ref(calendar_id).get())
+        return CalendarState.from_doc(data) if data else None
+
+    def claim_calendar(
+        self, calendar_id: str, sync_user: str, time_zone: str | None = None
+    ) -> bool:
+        """Create the calendar's document; False when it already exists."""
+        now = self._clock()
+        with translated_errors("calendar claim"):
+            try:
+                self.calendar_ref(calendar_id).create(
+                    {
+                        "calendarId": calendar_id,
+                        "syncUser": sync_user,
+                        "timeZone": time_zone,
+                        "setupState": SetupState.PENDING.value,
+                        "createdAt": now,
+                        "updatedAt": now,
+                        "pendingMessages": 0,
+                    }
+                )
+            except gexc.AlreadyExists:
+                return False
+        return True
+
+    def update_calendar(self, calendar_id: str, changes: dict[str, Any]) -> None:
+        with translated_errors("calendar update"):
+            self.calendar_ref(calendar_id).update({**changes, "updatedAt": self._clock()})
+
+    def delete_calendar(self, calendar_id: str) -> None:
+        with translated_errors("calendar delete"):
+            self.calendar_ref(calendar_id).delete()
+
+    def where(self, field_name: str, op: str, value: Any, limit: int) -> list[CalendarState]:
+        """Up to ``limit`` calendars matching one single-field filter (no composite index)."""
+        query = self._calendars.where(filter=FieldFilter(field_name, op, value)).limit(limit)
+        with translated_errors("calendar query"):
+            return [CalendarState.from_doc(dict(s.to_dict() or {})) for s in query.stream()]
+
+    def channels_of(self, calendar_id: str) -> list[Channel]:
+        query = self._channels.where(filter=FieldFilter("calendarId", "==", calendar_id))
+        with translated_errors("channel query"):
+            return [Channel.from_doc(dict(s.to_dict() or {})) for s in query.stream()]
+
+    # -- the sync lease --------------------------------------------------------------
+    def note_message(self, calendar_id: str) -> None:
+        """Count a push message (one non-transactional increment)."""
+        with translated_errors("message count"):
+            self.calendar_ref(calendar_id).update({"pendingMessages": firestore.Increment(1)})
+
+    def acquire_lease(self, calendar_id: str, lease_seconds: float) -> SyncLease | None:
+        """Take the calendar's sync lease; None when another holder's lease is live."""
+        ref = self.calendar_ref(calendar_id)
+        owner = secrets.token_hex(16)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> SyncLease | None:
+            data = as_dict(ref.get(transaction=transaction))
+            now = self._clock()
+            if data is None:
+                return None
+            expires = data.get("leaseExpiresAt")
+            if data.get("leaseOwner") and expires is not None and expires > now:
+                return None
+            transaction.update(
+                ref,
+                {"leaseOwner": owner, "leaseExpiresAt": now + timedelta(seconds=lease_seconds)},
+            )
+            return SyncLease(
+                CalendarState.from_doc(data), owner, int(data.get("pendingMessages", 0))
+            )
+
+        with translated_errors("sync lease"):
+            lease: SyncLease | None = attempt(self._client.transaction())
+            return lease
+
+    def finish_pass(self, lease: SyncLease, lease_seconds: float) -> bool:
+        """Release the lease if no message arrived during the pass (True), else keep it,
+        extended, and move ``lease.seen`` on (False: sync again)."""
+        ref = self.calendar_ref(lease.calendar.calendar_id)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> int | None:
+            data = as_dict(ref.get(transaction=transaction))
+            if data is None or data.get("leaseOwner") != lease.owner:
+                return None  # lost (expired and taken): the new holder syncs
+            count = int(data.get("pendingMessages", 0))
+            if count == lease.seen:
+                transaction.update(ref, {"leaseOwner": None, "leaseExpiresAt": None})
+                return None
+            expires = self._clock() + timedelta(seconds=lease_seconds)
+            transaction.update(ref, {"leaseExpiresAt": expires})
+            return count
+
+        with translated_errors("sync lease"):
+            count = attempt(self._client.transaction())
+        if count is None:
+            return True
+        lease.seen = count
+        return False
+
+    def release_lease(self, lease: SyncLease) -> None:
+        """Give the lease up (after a failure) if we still hold it."""
+        ref = self.calendar_ref(lease.calendar.calendar_id)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> None:
+            data = as_dict(ref.get(transaction=transaction))
+            if data is not None and data.get("leaseOwner") == lease.owner:
+                transaction.update(ref, {"leaseOwner": None, "leaseExpiresAt": None})
+
+        with translated_errors("sync lease"):
+            attempt(self._client.transaction())
+
+    # -- channels --------------------------------------------------------------------
+    def save_channel(self, channel_id: str, calendar_id: str, token: str) -> Channel:
+        data = {
+            "channelId": channel_id,
+            "calendarId": calendar_id,
+            "tokenHash": hash_token(token),
+            "resourceId": None,
+            "expiration": None,
+            "stopped": False,
+            "createdAt": self._clock(),
+        }
+        with translated_errors("channel write"):
+            self._channels.document(channel_id).create(data)
+        return Channel.from_doc(data)
+
+    def get_channel(self, channel_id: str) -> Channel | None:
+        with translated_errors("channel read"):
+            data = as_dict(self._channels.document(channel_id).get())
+        return Channel.from_doc(data) if data else None
+
+    def record_watch(self, channel_id: str, resource_id: str, expiration: datetime | None) -> None:
+        """Store what events.watch returned."""
+        with translated_errors("channel update"):
+            self._channels.document(channel_id).update(
+                {"resourceId": resource_id, "expiration": expiration}
+            )
+
+    def record_resource_id(self, channel_id: str, resource_id: str) -> bool:
+        """Set the resource id if none is stored yet (a sync message beat events.watch)."""
+        ref = self._channels.document(channel_id)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> bool:
+            data = as_dict(ref.get(transaction=transaction))
+            if data is None or data.get("resourceId"):
+                return False
+            transaction.update(ref, {"resourceId": resource_id})
+            return True
+
+        with translated_errors("channel update"):
+            return bool(attempt(self._client.transaction()))
+
+    def mark_channel_stopped(self, channel_id: str) -> None:
+        with translated_errors("channel update"):
+            self._channels.document(channel_id).update({"stopped": True})
+
+    def delete_channel(self, channel_id: str) -> None:
+        with translated_errors("channel delete"):
+            self._channels.document(channel_id).delete()

@@ -1,0 +1,331 @@
+"""Conference reservations and event-to-conference mappings (``conferences/``).
+
+One document per (calendar, event, solution). Creation reserves it with ``create()``
+(which fails if it exists, so exactly one caller wins, with no transaction callback that
+could re-run) in state ``pending`` carrying a lease; the winner calls the provider and
+turns the document into the mapping (state ``ready``) in a transaction that checks it
+still holds the lease. A reservation whose lease expired (its holder crashed) is taken
+over by the next caller, who reuses its ``requestKey`` so the provider can land on the
+same meeting.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from shared.clock import utcnow
+from shared.state.firestore_client import as_dict, digest, translated_errors
+
+COLLECTION = "conferences"
+SCHEMA_VERSION = 1
+
+
+class MappingState(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+
+
+@dataclass(frozen=True)
+class ConferenceKey:
+    calendar_id: str
+    event_id: str
+    solution_id: str
+
+    @property
+    def doc_id(self) -> str:
+        return digest(self.calendar_id, self.event_id, self.solution_id)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A conference document: a pending reservation or a ready mapping."""
+
+    key: ConferenceKey
+    state: MappingState
+    request_key: str
+    owner_email: str
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    conference_id: str | None = None
+    meeting_id: str | None = None
+    conference_data: dict[str, Any] | None = None
+    spec: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str | None = None
+    placeholder: bool = False
+    provider: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_error: str | None = None
+    expire_at: datetime | None = None
+    schema_version: int = SCHEMA_VERSION
+    attached: bool = False  # sync has seen the event carry this conference
+    followers: tuple[str, ...] = ()  # other events of the calendar carrying it (copies)
+
+    @staticmethod
+    def from_doc(data: dict[str, Any]) -> Mapping:
+        return Mapping(
+            key=ConferenceKey(data["calendarId"], data["eventId"], data["solutionId"]),
+            state=MappingState(data["state"]),
+            request_key=data["requestKey"],
+            owner_email=data["ownerEmail"],
+            lease_owner=data.get("leaseOwner"),
+            lease_expires_at=data.get("leaseExpiresAt"),
+            conference_id=data.get("conferenceId"),
+            meeting_id=data.get("meetingId"),
+            conference_data=data.get("conferenceData"),
+            spec=dict(data.get("spec") or {}),
+            fingerprint=data.get("fingerprint"),
+            placeholder=bool(data.get("placeholder", False)),
+            provider=data.get("provider"),
+            created_at=data.get("createdAt"),
+            updated_at=data.get("updatedAt"),
+            last_error=data.get("lastError"),
+            expire_at=data.get("expireAt"),
+            schema_version=int(data.get("schemaVersion", SCHEMA_VERSION)),
+            attached=bool(data.get("attached", False)),
+            followers=tuple(data.get("followers") or ()),
+        )
+
+    def as_doc(self) -> dict[str, Any]:
+        """The document fields (for moving a mapping to another key)."""
+        return {
+            "calendarId": self.key.calendar_id,
+            "eventId": self.key.event_id,
+            "solutionId": self.key.solution_id,
+            "state": self.state.value,
+            "requestKey": self.request_key,
+            "ownerEmail": self.owner_email,
+            "leaseOwner": self.lease_owner,
+            "leaseExpiresAt": self.lease_expires_at,
+            "conferenceId": self.conference_id,
+            "meetingId": self.meeting_id,
+            "conferenceData": self.conference_data,
+            "spec": self.spec,
+            "fingerprint": self.fingerprint,
+            "placeholder": self.placeholder,
+            "provider": self.provider,
+            "createdAt": self.created_at,
+            "lastError": self.last_error,
+            "expireAt": self.expire_at,
+            "schemaVersion": self.schema_version,
+            "attached": self.attached,
+            "followers": list(self.followers),
+        }
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The outcome of :meth:`ConferenceStore.reserve`."""
+
+    mapping: Mapping
+    won: bool  # True: this caller holds the lease and must create the meeting
+
+
+class LeaseLost(Exception):
+    """The reservation was taken over (or removed) while its holder was working."""
+
+
+class ConferenceStore:
+    def __init__(self, client: firestore.Client, clock: Callable[[], datetime] = utcnow) -> None:
+        self._client = client
+        self._clock = clock
+        self._collection = client.collection(COLLECTION)
+
+    def _ref(self, key: ConferenceKey) -> Any:
+        return self._collection.document(key.doc_id)
+
+    def get(self, key: ConferenceKey) -> Mapping | None:
+        with translated_errors("conference read"):
+            data = as_dict(self._ref(key).get())
+        return Mapping.from_doc(data) if data else None
+
+    def reserve(self, key: ConferenceKey, owner_email: str, lease_seconds: float) -> Reservation:
+        """Create the reservation, or return the existing document (``won=False``)."""
+        now = self._clock()
+        lease_owner = secrets.token_hex(16)
+        data = {
+            "calendarId": key.calendar_id,
+            "eventId": key.event_id,
+            "solutionId": key.solution_id,
+            "state": MappingState.PENDING.value,
+            "requestKey": secrets.token_hex(16),
+            "ownerEmail": owner_email,
+            "leaseOwner": lease_owner,
+            "leaseExpiresAt": now + timedelta(seconds=lease_seconds),
+            "createdAt": now,
+            "updatedAt": now,
+            "schemaVersion": SCHEMA_VERSION,
+        }
+        ref = self._ref(key)
+        with translated_errors("conference reservation"):
+            try:
+                ref.create(data)
+            except gexc.AlreadyExists:
+                existing = as_dict(ref.get())
+                if existing is None:  # removed between our create and read: try once more
+                    ref.create(data)
+                    return Reservation(Mapping.from_doc(data), won=True)
+                return Reservation(Mapping.from_doc(existing), won=False)
+        return Reservation(Mapping.from_doc(data), won=True)
+
+    def take_over(
+        self, key: ConferenceKey, owner_email: str, lease_seconds: float
+    ) -> Reservation | None:
+        """Take an expired pending reservation; None if it is not pending and expired."""
+        ref = self._ref(key)
+        new_owner = secrets.token_hex(16)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> dict[str, Any] | None:
+            data = as_dict(ref.get(transaction=transaction))
+            now = self._clock()
+            if data is None or data.get("state") != MappingState.PENDING.value:
+                return None
+            expires = data.get("leaseExpiresAt")
+            if expires is not None and expires > now:
+                return None
+            changes = {
+                "leaseOwner": new_owner,
+                "leaseExpiresAt": now + timedelta(seconds=lease_seconds),
+                "ownerEmail": owner_email,
+                "updatedAt": now,
+            }
+            transaction.update(ref, changes)
+            return {**data, **changes}
+
+        with translated_errors("reservation take-over"):
+            taken = attempt(self._client.transaction())
+        return Reservation(Mapping.from_doc(taken), won=True) if taken else None
+
+    def complete(self, reservation: Mapping, changes: dict[str, Any]) -> Mapping:
+        """Turn our reservation into a ready mapping; LeaseLost if we no longer hold it."""
+        ref = self._ref(reservation.key)
+        lease_owner = reservation.lease_owner
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> dict[str, Any]:
+            data = as_dict(ref.get(transaction=transaction))
+            if data is None or data.get("leaseOwner") != lease_owner:
+                raise LeaseLost(reservation.key.doc_id)
+            update = {
+                **changes,
+                "state": MappingState.READY.value,
+                "leaseOwner": None,
+                "leaseExpiresAt": None,
+                "updatedAt": self._clock(),
+                "schemaVersion": SCHEMA_VERSION,
+            }
+            transaction.update(ref, update)
+            return {**data, **update}
+
+        with translated_errors("mapping write"):
+            return Mapping.from_doc(attempt(self._client.transaction()))
+
+    def release(self, reservation: Mapping) -> None:
+        """Remove our pending reservation after a failed creation (if still ours)."""
+        ref = self._ref(reservation.key)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> None:
+            data = as_dict(ref.get(transaction=transaction))
+            if (
+                data is not None
+                and data.get("state") == MappingState.PENDING.value
+                and data.get("leaseOwner") == reservation.lease_owner
+            ):
+                transaction.delete(ref)
+
+        with translated_errors("reservation release"):
+            attempt(self._client.transaction())
+
+    def get_many(self, keys: list[ConferenceKey]) -> dict[str, Mapping]:
+        """The existing documents among ``keys``, by document id (one batched read)."""
+        if not keys:
+            return {}
+        refs = [self._ref(key) for key in keys]
+        with translated_errors("mapping batch read"):
+            snapshots = list(self._client.get_all(refs))
+        found: dict[str, Mapping] = {}
+        for snapshot in snapshots:
+            data = as_dict(snapshot)
+            if data:
+                found[snapshot.id] = Mapping.from_doc(data)
+        return found
+
+    def find_by_conference_id(self, calendar_id: str, conference_id: str) -> list[Mapping]:
+        """Ready mappings of ``calendar_id`` whose conference id is ``conference_id``."""
+        query = self._collection.where(filter=FieldFilter("conferenceId", "==", conference_id))
+        with translated_errors("mapping query"):
+            found = [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+        return [m for m in found if m.key.calendar_id == calendar_id]
+
+    def for_calendar(self, calendar_id: str) -> list[Mapping]:
+        """Every conference document of a calendar."""
+        query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id))
+        with translated_errors("mapping query"):
+            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+
+    def any_for_calendar(self, calendar_id: str) -> bool:
+        query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id)).limit(1)
+        with translated_errors("mapping query"):
+            return any(True for _ in query.stream())
+
+    def where_equal(self, field_name: str, value: Any, limit: int) -> list[Mapping]:
+        """Up to ``limit`` documents with ``field_name == value`` (single-field index)."""
+        query = self._collection.where(filter=FieldFilter(field_name, "==", value)).limit(limit)
+        with translated_errors("mapping query"):
+            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+
+    def add_follower(self, key: ConferenceKey, event_id: str) -> None:
+        with translated_errors("mapping update"):
+            self._ref(key).update({"followers": firestore.ArrayUnion([event_id])})
+
+    def remove_follower(self, key: ConferenceKey, event_id: str) -> None:
+        with translated_errors("mapping update"):
+            self._ref(key).update({"followers": firestore.ArrayRemove([event_id])})
+
+    def move(self, mapping: Mapping, new_key: ConferenceKey, changes: dict[str, Any]) -> Mapping:
+        """Re-key a mapping (the conference follows the event that now carries it).
+
+        Written first, then the old document removed: a crash in between leaves two
+        documents for one meeting, which the next sync resolves the same way again.
+        """
+        data = {
+            **mapping.as_doc(),
+            "calendarId": new_key.calendar_id,
+            "eventId": new_key.event_id,
+            "solutionId": new_key.solution_id,
+            **changes,
+            "updatedAt": self._clock(),
+        }
+        data["followers"] = [f for f in data.get("followers", []) if f != new_key.event_id]
+        with translated_errors("mapping move"):
+            self._ref(new_key).set(data)
+            if new_key.doc_id != mapping.key.doc_id:
+                self._ref(mapping.key).delete()
+        return Mapping.from_doc(data)
+
+    def find_by_event(self, calendar_id: str, event_id: str) -> list[Mapping]:
+        """Every conference document of (calendar, event), any solution."""
+        query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id)).where(
+            filter=FieldFilter("eventId", "==", event_id)
+        )
+        with translated_errors("mapping query"):
+            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+
+    def update(self, key: ConferenceKey, changes: dict[str, Any]) -> None:
+        with translated_errors("mapping update"):
+            self._ref(key).update({**changes, "updatedAt": self._clock()})
+
+    def delete(self, key: ConferenceKey) -> None:
+        with translated_errors("mapping delete"):
+            self._ref(key).delete()

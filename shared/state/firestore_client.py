@@ -1,0 +1,57 @@
+"""The Firestore client, created lazily once per instance, and error translation."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from shared.errors import TransientFailure
+
+_lock = threading.Lock()
+_clients: dict[str, firestore.Client] = {}
+
+
+def firestore_client(project: str) -> firestore.Client:
+    """The process's client for ``project`` (FIRESTORE_EMULATOR_HOST is honoured)."""
+    with _lock:
+        client = _clients.get(project)
+        if client is None:
+            client = firestore.Client(project=project)
+            _clients[project] = client
+        return client
+
+
+def digest(*parts: str) -> str:
+    """A document id for a natural key made of ``parts``."""
+    joined = "\x1f".join(parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def translated_errors(what: str) -> Iterator[None]:
+    """Turn Firestore's transient errors into TransientFailure."""
+    try:
+        yield
+    except (
+        gexc.ServiceUnavailable,
+        gexc.DeadlineExceeded,
+        gexc.Aborted,
+        gexc.InternalServerError,
+        gexc.TooManyRequests,
+        gexc.ResourceExhausted,
+    ) as err:
+        raise TransientFailure(f"Firestore unavailable during {what}") from err
+
+
+def as_dict(snapshot: Any) -> dict[str, Any] | None:
+    """A snapshot's data, or None when the document does not exist."""
+    if snapshot is None or not snapshot.exists:
+        return None
+    data = snapshot.to_dict()
+    return dict(data) if data else {}

@@ -1,0 +1,351 @@
+"""Applying one changed event to its meeting.
+
+Rules (the README's sync model lists them too):
+
+- Only the mapped (calendar, event) acts on its meeting; the same event on another
+  calendar (an attendee's copy) never does, since mappings are keyed by calendar.
+- Cancelled event (the minimal shape) -> confirm with ``events.get``; gone (404, 410 or
+  cancelled) -> the meeting moves to a *follower* that still carries it if there is one,
+  else it is deleted with its mapping. Still there under another organizer (moved to
+  another calendar) -> the mapping moves to that calendar, the meeting is kept.
+- A cancelled or moved occurrence (``recurringEventId``) never touches the series'
+  meeting; only a mapping of that very instance is affected.
+- The event no longer carries our conference (removed, switched to Meet, another
+  solution or conference id) -> as for a gone event. Until sync has seen the event carry
+  the conference once (``attached``), a missing conference only means the user has not
+  saved yet: nothing happens (the sweep removes those that never get saved).
+- Changed in what the provider builds the meeting from (``Provider.relevant``) ->
+  update; anything else -> no provider call. New join details are written back.
+- Another event of the calendar carrying the conference (a copy: "this and following"
+  split, duplicate) is recorded as a follower: it shares the meeting, and inherits it
+  when the mapped event goes. A meeting is deleted only when no event carries it.
+
+Transient failures propagate (the pass keeps its token); permanent failures of one
+event are recorded on its mapping (``lastError``) and logged, and the pass moves on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.calendar_client import CalendarClient
+from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
+from shared.event_spec import spec_from_event
+from shared.providers.base import Provider, fingerprint
+from shared.retries import retry_transient
+from shared.solutions import Solution, solutions_for
+from shared.state.calendars import CalendarState, CalendarStore
+from shared.state.conferences import ConferenceKey, ConferenceStore, Mapping, MappingState
+from shared.structured_logging import fields
+from shared.sync.carried import carried_conference, carries, is_organizer_copy
+from shared.sync.write_back import write_back
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_RETRY_SECONDS = 6.0
+
+
+@dataclass
+class PassStats:
+    updated: int = 0
+    deleted: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    written_back: int = 0
+    provider_calls: int = 0
+    seen_ids: set[str] = field(default_factory=set)
+
+    def as_log(self) -> dict[str, int]:
+        return {
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "moved": self.moved,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "written_back": self.written_back,
+        }
+
+
+class ChangeHandler:
+    def __init__(
+        self,
+        *,
+        conferences: ConferenceStore,
+        calendars: CalendarStore,
+        calendar: CalendarClient,
+        provider: Provider,
+        on_moved: Callable[[str, str, str | None], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._conferences = conferences
+        self._calendars = calendars
+        self._calendar = calendar
+        self._provider = provider
+        self._on_moved = on_moved
+        self._clock = clock
+        self._sleep = sleep
+        self._solutions = solutions_for(provider.name)
+
+    # -- entry points ----------------------------------------------------------------
+    def apply_page(self, cal: CalendarState, items: list[dict[str, Any]], stats: PassStats) -> None:
+        keys = [
+            ConferenceKey(cal.calendar_id, str(item["id"]), solution_id)
+            for item in items
+            if item.get("id")
+            for solution_id in self._solutions
+        ]
+        found = self._conferences.get_many(keys)
+        for item in items:
+            event_id = str(item.get("id") or "")
+            if not event_id:
+                continue
+            stats.seen_ids.add(event_id)
+            mappings = [
+                found[key]
+                for solution_id in self._solutions
+                if (key := ConferenceKey(cal.calendar_id, event_id, solution_id).doc_id) in found
+            ]
+            self.apply(cal, item, mappings, stats)
+
+    def apply(
+        self, cal: CalendarState, item: dict[str, Any], mappings: list[Mapping], stats: PassStats
+    ) -> None:
+        for mapping in mappings:
+            if mapping.state is not MappingState.READY:
+                continue  # a creation in progress: it finishes on its own
+            try:
+                self._apply_mapped(cal, item, mapping, stats)
+            except TransientFailure:
+                raise
+            except BundleError as err:
+                self._record_failure(mapping, err, stats)
+        if item.get("status") != "cancelled" and not mappings:
+            self._note_copy(cal, item)
+
+    def confirm_gone(self, cal: CalendarState, mapping: Mapping, stats: PassStats) -> None:
+        """A mapped event disappeared: confirm with events.get before deleting anything."""
+        try:
+            self._gone(cal, mapping, stats)
+        except TransientFailure:
+            raise
+        except BundleError as err:
+            self._record_failure(mapping, err, stats)
+
+    # -- rules -----------------------------------------------------------------------
+    def _apply_mapped(
+        self, cal: CalendarState, item: dict[str, Any], mapping: Mapping, stats: PassStats
+    ) -> None:
+        if item.get("status") == "cancelled":
+            self._gone(cal, mapping, stats)
+            return
+        if not carries(item, mapping.conference_id):
+            if not mapping.attached:
+                stats.unchanged += 1  # not saved with our conference yet
+                return
+            self._lost_conference(cal, mapping, stats, reason="conference removed or replaced")
+            return
+        self._bring_up_to_date(cal, item, mapping, stats)
+
+    def _gone(self, cal: CalendarState, mapping: Mapping, stats: PassStats) -> None:
+        try:
+            current = self._calendar.get_event(cal.sync_user, cal.calendar_id, mapping.key.event_id)
+        except NotFound:
+            current = None
+        if current is not None and current.get("status") != "cancelled":
+            if not is_organizer_copy(current, cal.calendar_id):
+                self._moved(cal, current, mapping, stats)
+                return
+            if carries(current, mapping.conference_id):
+                self._bring_up_to_date(cal, current, mapping, stats)
+                return
+        if not mapping.attached:
+            stats.unchanged += 1  # never saved with our conference: the sweep decides
+            return
+        self._lost_conference(cal, mapping, stats, reason="event gone")
+
+    def _moved(
+        self, cal: CalendarState, event: dict[str, Any], mapping: Mapping, stats: PassStats
+    ) -> None:
+        destination = str((event.get("organizer") or {}).get("email") or "")
+        if not destination or not carries(event, mapping.conference_id):
+            self._lost_conference(cal, mapping, stats, reason="event gone")
+            return
+        new_key = ConferenceKey(destination, mapping.key.event_id, mapping.key.solution_id)
+        self._conferences.move(mapping, new_key, {"followers": []})
+        stats.moved += 1
+        logger.info(
+            "conference follows its event to another calendar",
+            extra=fields(
+                calendar_id=cal.calendar_id,
+                destination=destination,
+                event_id=mapping.key.event_id,
+                meeting_id=mapping.meeting_id,
+            ),
+        )
+        if self._on_moved is not None:
+            self._on_moved(destination, mapping.owner_email, cal.time_zone)
+
+    def _lost_conference(
+        self, cal: CalendarState, mapping: Mapping, stats: PassStats, *, reason: str
+    ) -> None:
+        """No longer carried by the mapped event: hand over to a follower, or delete."""
+        for follower_id in mapping.followers:
+            try:
+                follower = self._calendar.get_event(cal.sync_user, cal.calendar_id, follower_id)
+            except NotFound:
+                continue
+            if carries(follower, mapping.conference_id):
+                new_key = ConferenceKey(cal.calendar_id, follower_id, mapping.key.solution_id)
+                moved = self._conferences.move(mapping, new_key, {"attached": True})
+                stats.moved += 1
+                logger.info(
+                    "conference handed to the event that now carries it",
+                    extra=fields(
+                        calendar_id=cal.calendar_id,
+                        event_id=mapping.key.event_id,
+                        follower_id=follower_id,
+                        meeting_id=mapping.meeting_id,
+                    ),
+                )
+                self._bring_up_to_date(cal, follower, moved, stats)
+                return
+        self._call_provider(lambda: self._delete_meeting(mapping), stats)
+        self._conferences.delete(mapping.key)
+        stats.deleted += 1
+        logger.info(
+            "meeting deleted",
+            extra=fields(
+                calendar_id=cal.calendar_id,
+                event_id=mapping.key.event_id,
+                meeting_id=mapping.meeting_id,
+                reason=reason,
+            ),
+        )
+
+    def _delete_meeting(self, mapping: Mapping) -> None:
+        try:
+            self._provider.delete(mapping.meeting_id or "")
+        except NotFound:
+            return  # already gone: success
+
+    def delete_meeting_of(self, mapping: Mapping) -> None:
+        """Delete a mapping's meeting with the bounded provider retries (gone is success)."""
+        self._call_provider(lambda: self._delete_meeting(mapping), PassStats())
+
+    def _bring_up_to_date(
+        self, cal: CalendarState, event: dict[str, Any], mapping: Mapping, stats: PassStats
+    ) -> None:
+        spec = spec_from_event(event, cal.time_zone)
+        new_fingerprint = fingerprint(self._provider.relevant(spec))
+        changes: dict[str, Any] = {}
+        if not mapping.attached:
+            changes["attached"] = True
+        if new_fingerprint == mapping.fingerprint:
+            if mapping.placeholder != spec.placeholder:
+                changes.update({"spec": spec.as_record(), "placeholder": spec.placeholder})
+            if changes:
+                self._conferences.update(mapping.key, changes)
+            stats.unchanged += 1
+            return
+        solution = self._solution(mapping)
+        meeting = self._call_provider(
+            lambda: self._provider.update(
+                mapping.meeting_id or "", spec, solution, mapping.owner_email
+            ),
+            stats,
+        )
+        changes.update(
+            {
+                "spec": spec.as_record(),
+                "fingerprint": new_fingerprint,
+                "placeholder": spec.placeholder,
+                "lastError": None,
+            }
+        )
+        stats.updated += 1
+        if meeting.conference_data != mapping.conference_data:
+            self._write_back(cal, event, mapping, meeting.conference_data, stats)
+            changes["conferenceData"] = meeting.conference_data
+            changes["conferenceId"] = meeting.conference_data.get("conferenceId")
+        self._conferences.update(mapping.key, changes)
+        logger.info(
+            "meeting updated",
+            extra=fields(
+                calendar_id=cal.calendar_id,
+                event_id=mapping.key.event_id,
+                meeting_id=mapping.meeting_id,
+            ),
+        )
+
+    def _write_back(
+        self,
+        cal: CalendarState,
+        event: dict[str, Any],
+        mapping: Mapping,
+        data: dict[str, Any],
+        stats: PassStats,
+    ) -> None:
+        if write_back(
+            self._calendar, cal.sync_user, cal.calendar_id, event, mapping.conference_id or "", data
+        ):
+            stats.written_back += 1
+
+    def _note_copy(self, cal: CalendarState, item: dict[str, Any]) -> None:
+        """An unmapped event carrying one of our conferences: record it as a follower."""
+        carried = carried_conference(item)
+        if carried is None or carried.solution_key_type != "addOn":
+            return
+        if not is_organizer_copy(item, cal.calendar_id):
+            return  # an attendee's copy never acts on a meeting
+        for mapping in self._conferences.find_by_conference_id(
+            cal.calendar_id, carried.conference_id
+        ):
+            if mapping.key.event_id != item["id"] and item["id"] not in mapping.followers:
+                self._conferences.add_follower(mapping.key, str(item["id"]))
+                logger.info(
+                    "a copy of the event shares its meeting",
+                    extra=fields(
+                        calendar_id=cal.calendar_id,
+                        event_id=mapping.key.event_id,
+                        follower_id=item["id"],
+                    ),
+                )
+
+    # -- helpers ---------------------------------------------------------------------
+    def _solution(self, mapping: Mapping) -> Solution:
+        solution = self._solutions.get(mapping.key.solution_id)
+        if solution is None:
+            raise PermanentFailure("the mapping's solution no longer exists")
+        return solution
+
+    def _call_provider(self, call: Callable[[], Any], stats: PassStats) -> Any:
+        stats.provider_calls += 1
+        return retry_transient(
+            call,
+            what="provider call",
+            budget_seconds=PROVIDER_RETRY_SECONDS,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+
+    def _record_failure(self, mapping: Mapping, err: BundleError, stats: PassStats) -> None:
+        stats.failed += 1
+        logger.error(
+            "change not applied to the meeting",
+            extra=fields(
+                calendar_id=mapping.key.calendar_id,
+                event_id=mapping.key.event_id,
+                meeting_id=mapping.meeting_id,
+                error=type(err).__name__,
+                reason=str(err),
+            ),
+        )
+        with contextlib.suppress(BundleError):
+            self._conferences.update(mapping.key, {"lastError": f"{type(err).__name__}: {err}"})

@@ -1,0 +1,267 @@
+"""The periodic sweep (Cloud Scheduler, every few minutes).
+
+Each task works in bounded batches from single-field queries (no composite index), and
+does its per-calendar work under the calendar's sync lease, so two sweeps at once (or a
+sweep and a push message) never work on one calendar together. Tasks:
+
+1. renew channels expiring within the window: a new channel first, then the old one
+   stopped (messages on it are accepted until then);
+2. finish sync set-ups left pending by creation (channel, first token, catch-up);
+3. safety-net sync of calendars not synced within the interval (messages can be
+   dropped), tearing down calendars that no longer have any mapping;
+4. remove conferences never saved onto their event (placeholders whose event never
+   appeared: 404 after the configured age), deleting their meetings.
+
+Calendars whose watch or access fails are recorded with the reason
+(``watch_failed`` / ``access_revoked``) and only looked at again after the interval.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.calendar_client import CalendarClient
+from shared.clock import utcnow
+from shared.config import Settings
+from shared.errors import AccessDenied, BundleError, NotFound, TransientFailure
+from shared.state.calendars import CalendarState, CalendarStore, SetupState, SyncLease
+from shared.state.conferences import ConferenceStore, Mapping
+from shared.structured_logging import fields
+from shared.sync.carried import carries
+from shared.sync.changes import ChangeHandler, PassStats
+from shared.sync.webhook import LeasedSync
+from shared.sync_setup import SyncSetup, setup_state_for
+
+logger = logging.getLogger(__name__)
+
+
+class Sweep:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        calendars: CalendarStore,
+        conferences: ConferenceStore,
+        calendar: CalendarClient,
+        sync_setup: SyncSetup,
+        handler: ChangeHandler,
+        leased_sync: LeasedSync,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._calendars = calendars
+        self._conferences = conferences
+        self._calendar = calendar
+        self._setup = sync_setup
+        self._handler = handler
+        self._leased_sync = leased_sync
+        self._now = now
+
+    def run(self) -> dict[str, int]:
+        report = {
+            "renewed": 0,
+            "set_up": 0,
+            "synced": 0,
+            "torn_down": 0,
+            "abandoned_conferences": 0,
+            "failed": 0,
+            "busy": 0,
+        }
+        for task in (self._renew, self._finish_setups, self._safety_sync, self._abandoned):
+            task(report)
+        logger.info("sweep done", extra=fields(**report))
+        return report
+
+    # -- helpers ---------------------------------------------------------------------
+    def _batch(self, field_name: str, op: str, value: Any) -> list[CalendarState]:
+        return self._calendars.where(field_name, op, value, self._settings.sweep_batch_size)
+
+    def _with_lease(
+        self, calendar_id: str, report: dict[str, int], work: Callable[[SyncLease], None]
+    ) -> None:
+        lease = self._calendars.acquire_lease(calendar_id, self._leased_sync.lease_seconds)
+        if lease is None:
+            report["busy"] += 1
+            return
+        try:
+            work(lease)
+            # Messages that arrived meanwhile were coalesced into this lease: serve them.
+            self._leased_sync.run(lease, first_pass=False)
+        except BundleError as err:
+            report["failed"] += 1
+            self._record_failure(calendar_id, err)
+        finally:
+            self._calendars.release_lease(lease)
+
+    def _record_failure(self, calendar_id: str, err: BundleError) -> None:
+        changes: dict[str, Any] = {"lastSyncError": str(err), "lastSyncAt": self._now()}
+        if not isinstance(err, TransientFailure):
+            state = setup_state_for(err)
+            if state is not SetupState.PENDING:
+                changes.update({"setupState": state.value, "setupError": str(err)})
+        with contextlib.suppress(BundleError):
+            self._calendars.update_calendar(calendar_id, changes)
+        logger.warning(
+            "sweep could not finish a calendar",
+            extra=fields(calendar_id=calendar_id, error=type(err).__name__, reason=str(err)),
+        )
+
+    # -- 1. renewal ------------------------------------------------------------------
+    def _renew(self, report: dict[str, int]) -> None:
+        cutoff = self._now() + timedelta(seconds=self._settings.renew_window_seconds)
+        for cal in self._batch("channelExpiresAt", "<", cutoff):
+            if cal.setup_state is not SetupState.READY:
+                continue
+
+            def renew(lease: SyncLease, cal: CalendarState = cal) -> None:
+                self.renew_channel(cal)
+                report["renewed"] += 1
+
+            self._with_lease(cal.calendar_id, report, renew)
+
+    def renew_channel(self, cal: CalendarState) -> None:
+        """A new channel, then the old one(s) stopped and forgotten."""
+        new_channel_id = self._setup.start_channel(cal.calendar_id, cal.sync_user)
+        for channel in self._calendars.channels_of(cal.calendar_id):
+            if channel.channel_id == new_channel_id:
+                continue
+            if channel.resource_id:
+                self._calendar.stop_channel(cal.sync_user, channel.channel_id, channel.resource_id)
+            self._calendars.delete_channel(channel.channel_id)
+        logger.info(
+            "channel renewed",
+            extra=fields(calendar_id=cal.calendar_id, channel_id=new_channel_id),
+        )
+
+    # -- 2. pending set-ups --------------------------------------------------------------
+    def _finish_setups(self, report: dict[str, int]) -> None:
+        for cal in self._batch("setupState", "==", SetupState.PENDING.value):
+
+            def finish(lease: SyncLease, cal: CalendarState = cal) -> None:
+                self.finish_setup(cal)
+                report["set_up"] += 1
+
+            self._with_lease(cal.calendar_id, report, finish)
+
+    def finish_setup(self, cal: CalendarState) -> None:
+        """Channel if none is live, first token, then catch up on the mapped events."""
+        live = [c for c in self._calendars.channels_of(cal.calendar_id) if c.resource_id]
+        if not live:
+            for stale in self._calendars.channels_of(cal.calendar_id):
+                self._calendars.delete_channel(stale.channel_id)
+            self._setup.start_channel(cal.calendar_id, cal.sync_user)
+        token = self._setup.first_sync_token(cal.calendar_id, cal.sync_user, None)
+        # Changes made before this token are not in any incremental sync: read each
+        # mapped event once so that none is missed.
+        stats = PassStats()
+        for mapping in self._conferences.for_calendar(cal.calendar_id):
+            self._catch_up(cal, mapping, stats)
+        self._calendars.update_calendar(
+            cal.calendar_id,
+            {
+                "setupState": SetupState.READY.value,
+                "setupError": None,
+                "syncToken": token,
+                "lastSyncAt": self._now(),
+            },
+        )
+        logger.info("sync set-up finished", extra=fields(calendar_id=cal.calendar_id))
+
+    def _catch_up(self, cal: CalendarState, mapping: Mapping, stats: PassStats) -> None:
+        try:
+            event = self._calendar.get_event(cal.sync_user, cal.calendar_id, mapping.key.event_id)
+        except NotFound:
+            self._handler.confirm_gone(cal, mapping, stats)
+            return
+        self._handler.apply(cal, event, [mapping], stats)
+
+    # -- 3. safety-net sync and tear-down ------------------------------------------------
+    def _safety_sync(self, report: dict[str, int]) -> None:
+        cutoff = self._now() - timedelta(seconds=self._settings.safety_sync_interval_seconds)
+        for cal in self._batch("lastSyncAt", "<", cutoff):
+            if not self._conferences.any_for_calendar(cal.calendar_id):
+
+                def tear_down(lease: SyncLease, cal: CalendarState = cal) -> None:
+                    self.tear_down(cal)
+                    report["torn_down"] += 1
+
+                self._with_lease(cal.calendar_id, report, tear_down)
+                continue
+            if cal.setup_state is not SetupState.READY:
+                self._calendars.update_calendar(cal.calendar_id, {"lastSyncAt": self._now()})
+                continue
+
+            def sync(lease: SyncLease, cal: CalendarState = cal) -> None:
+                self._leased_sync.run(lease)
+                report["synced"] += 1
+
+            self._with_lease(cal.calendar_id, report, sync)
+
+    def tear_down(self, cal: CalendarState) -> None:
+        """Stop the channels and remove the state of a calendar with no mapping left."""
+        for channel in self._calendars.channels_of(cal.calendar_id):
+            if channel.resource_id:
+                # Access gone: the channel dies with its expiry.
+                with contextlib.suppress(AccessDenied):
+                    self._calendar.stop_channel(
+                        cal.sync_user, channel.channel_id, channel.resource_id
+                    )
+            self._calendars.delete_channel(channel.channel_id)
+        self._calendars.delete_calendar(cal.calendar_id)
+        logger.info(
+            "calendar without conferences torn down", extra=fields(calendar_id=cal.calendar_id)
+        )
+
+    # -- 4. conferences never saved onto their event -----------------------------------
+    def _abandoned(self, report: dict[str, int]) -> None:
+        cutoff = self._now() - timedelta(seconds=self._settings.placeholder_max_age_seconds)
+        candidates = self._conferences.where_equal(
+            "attached", False, self._settings.sweep_batch_size
+        )
+        for mapping in candidates:
+            if mapping.created_at is None or mapping.created_at > cutoff:
+                continue
+            cal = self._calendars.get_calendar(mapping.key.calendar_id)
+            user = cal.sync_user if cal else mapping.owner_email
+            try:
+                event = self._calendar.get_event(
+                    user, mapping.key.calendar_id, mapping.key.event_id
+                )
+            except NotFound:
+                event = None
+            except BundleError as err:
+                report["failed"] += 1
+                logger.warning(
+                    "could not check an unsaved conference",
+                    extra=fields(doc=mapping.key.doc_id, reason=str(err)),
+                )
+                continue
+            if event is not None and carries(event, mapping.conference_id):
+                self._conferences.update(mapping.key, {"attached": True})
+                continue
+            try:
+                self._delete_meeting(mapping)
+            except BundleError as err:
+                report["failed"] += 1
+                logger.warning(
+                    "could not delete an abandoned meeting",
+                    extra=fields(meeting_id=mapping.meeting_id, reason=str(err)),
+                )
+                continue
+            self._conferences.delete(mapping.key)
+            report["abandoned_conferences"] += 1
+            logger.info(
+                "conference never saved onto its event: meeting deleted",
+                extra=fields(
+                    calendar_id=mapping.key.calendar_id,
+                    event_id=mapping.key.event_id,
+                    meeting_id=mapping.meeting_id,
+                ),
+            )
+
+    def _delete_meeting(self, mapping: Mapping) -> None:
+        self._handler.delete_meeting_of(mapping)

@@ -1,0 +1,95 @@
+"""A counting test provider, loaded by the function processes under test with
+``CONFERENCE_PROVIDER=tests.support.counting_provider:make``.
+
+It behaves like the Jitsi provider and records every call in the Firestore emulator
+(collection ``_test_provider_calls``), so tests in another process can count them.
+Faults are scripted through the document ``_test_provider/faults``:
+``{"<op>": {"mode": "transient" | "permanent" | "access" | "crash", "remaining": N},
+"delay": seconds}``. ``crash`` ends the process on the spot, as a crash would.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from google.cloud import firestore
+
+from shared.config import Settings
+from shared.errors import AccessDenied, PermanentFailure, TransientFailure
+from shared.providers.base import Meeting, MeetingSpec
+from shared.providers.jitsi import JitsiProvider
+from shared.solutions import Solution
+from shared.state.firestore_client import firestore_client
+
+CALLS = "_test_provider_calls"
+FAULTS = ("_test_provider", "faults")
+
+
+class CountingProvider:
+    name = "jitsi"
+
+    def __init__(self, client: firestore.Client, base_url: str) -> None:
+        self._client = client
+        self._inner = JitsiProvider(base_url)
+
+    def relevant(self, spec: MeetingSpec) -> dict[str, Any]:
+        # Unlike Jitsi, pretend the meeting is built from the event, as Zoom's is.
+        record = spec.as_record()
+        record.pop("placeholder")
+        return record
+
+    def _fault(self, op: str) -> None:
+        ref = self._client.collection(FAULTS[0]).document(FAULTS[1])
+
+        @firestore.transactional
+        def take(transaction: Any) -> tuple[str | None, float]:
+            snapshot = ref.get(transaction=transaction)
+            data = snapshot.to_dict() if snapshot.exists else None
+            if not data:
+                return None, 0.0
+            delay = float(data.get("delay", 0.0))
+            fault = data.get(op)
+            if not fault or int(fault.get("remaining", 0)) <= 0:
+                return None, delay
+            transaction.update(ref, {f"{op}.remaining": int(fault["remaining"]) - 1})
+            return str(fault["mode"]), delay
+
+        mode, delay = take(self._client.transaction())
+        if delay:
+            time.sleep(delay)
+        if mode == "crash":
+            os._exit(3)
+        if mode == "transient":
+            raise TransientFailure(f"test provider: {op} unavailable")
+        if mode == "permanent":
+            raise PermanentFailure(f"test provider: {op} refused")
+        if mode == "access":
+            raise AccessDenied(f"test provider: host unknown for {op}")
+
+    def _record(self, op: str, **details: Any) -> None:
+        self._client.collection(CALLS).add({"op": op, "at": time.time(), **details})
+
+    def create(
+        self, spec: MeetingSpec, solution: Solution, host_email: str, request_key: str
+    ) -> Meeting:
+        self._fault("create")
+        meeting = self._inner.create(spec, solution, host_email, request_key)
+        self._record("create", meetingId=meeting.meeting_id, host=host_email, spec=spec.as_record())
+        return meeting
+
+    def update(
+        self, meeting_id: str, spec: MeetingSpec, solution: Solution, host_email: str
+    ) -> Meeting:
+        self._fault("update")
+        self._record("update", meetingId=meeting_id, spec=spec.as_record())
+        return self._inner.update(meeting_id, spec, solution, host_email)
+
+    def delete(self, meeting_id: str) -> None:
+        self._fault("delete")
+        self._record("delete", meetingId=meeting_id)
+
+
+def make(settings: Settings) -> CountingProvider:
+    return CountingProvider(firestore_client(settings.project), settings.jitsi_base_url)

@@ -1,0 +1,1 @@
+"""Unit tests: in-process, local servers on loopback only, no emulator."""
