@@ -1,0 +1,410 @@
+"""The ``zoom`` provider when Zoom misbehaves: tokens, retries, refusals, and secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from local.ports import free_port
+from local.zoom_server import ZoomServer
+from shared.clock import utcnow
+from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
+from shared.providers.zoom import ZoomProvider
+from shared.solutions import Solution
+from tests.zoom.conftest import (
+    ACCOUNT_ID,
+    CLIENT_ID,
+    HOST_EMAIL,
+    OTHER_HOST_EMAIL,
+    FakeClock,
+    ProviderFactory,
+    spec,
+)
+
+# -- the access token ------------------------------------------------------------------------
+
+
+def test_one_token_serves_many_calls(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    first = provider.create(spec(), solution, HOST_EMAIL, "k1")
+    provider.create(spec(), solution, HOST_EMAIL, "k2")
+    provider.update(first.meeting_id, spec(title="x"), solution, HOST_EMAIL)
+    provider.delete(first.meeting_id)
+
+    assert zoom.count("token") == 1
+    assert zoom.calls("token")[0].query == {
+        "grant_type": "account_credentials",
+        "account_id": ACCOUNT_ID,
+    }
+
+
+def test_the_token_is_renewed_before_it_expires(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock
+) -> None:
+    provider.create(spec(), solution, HOST_EMAIL, "k1")
+    clock.advance(3600 - 59)  # inside the last minute of the token's hour
+
+    provider.create(spec(), solution, HOST_EMAIL, "k2")
+
+    assert zoom.count("token") == 2
+    assert [call.status for call in zoom.calls("create")] == [201, 201]
+
+
+def test_a_token_refused_mid_run_is_renewed_once(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    provider.create(spec(), solution, HOST_EMAIL, "k1")
+    zoom.expire_tokens()
+
+    provider.create(spec(), solution, HOST_EMAIL, "k2")
+
+    assert zoom.count("token") == 2
+    assert [call.status for call in zoom.calls("create")] == [201, 401, 201]
+
+
+def test_a_second_401_is_permanent(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    zoom.set_token_ttl(0)  # every token is born expired
+
+    with pytest.raises(PermanentFailure, match="code 124"):
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert zoom.count("token") == 2
+    assert [call.status for call in zoom.calls("create")] == [401, 401]
+
+
+def test_threads_share_one_token_and_keep_their_own_sessions(
+    zoom: ZoomServer, make_provider: ProviderFactory, solution: Solution
+) -> None:
+    sessions: list[requests.Session] = []
+    guard = threading.Lock()
+
+    def new_session() -> requests.Session:
+        session = requests.Session()
+        with guard:
+            sessions.append(session)
+        return session
+
+    provider = make_provider(session_factory=new_session)
+    created: list[str] = []
+
+    def work(thread: int) -> None:
+        for n in range(3):
+            meeting = provider.create(spec(), solution, HOST_EMAIL, f"{thread}-{n}")
+            with guard:
+                created.append(meeting.meeting_id)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert zoom.count("token") == 1
+    assert len(set(created)) == 12
+    assert len(sessions) == 4
+
+
+def test_wrong_credentials_are_permanent_and_named(
+    zoom: ZoomServer, make_provider: ProviderFactory, solution: Solution
+) -> None:
+    provider = make_provider(client_secret="not-the-secret")
+
+    with pytest.raises(PermanentFailure) as caught:
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    message = str(caught.value)
+    assert "invalid_client" in message
+    assert "ZOOM_CLIENT_SECRET" in message
+    assert "not-the-secret" not in message
+    assert zoom.count("token") == 1
+    assert zoom.count("create") == 0
+
+
+def test_the_token_endpoint_recovers_from_a_5xx(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock
+) -> None:
+    zoom.inject("token", "status", status=502)
+
+    provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert [call.status for call in zoom.calls("token")] == [502, 200]
+    assert len(clock.sleeps) == 1
+
+
+def test_a_missing_scope_is_permanent_and_named(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    zoom.set_scopes(CLIENT_ID, ("meeting:read:admin",))
+
+    with pytest.raises(PermanentFailure, match="meeting:write:meeting:admin") as caught:
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert not isinstance(caught.value, AccessDenied)
+    assert zoom.count("create") == 1
+
+
+# -- retries ---------------------------------------------------------------------------------
+
+
+def test_retry_after_in_seconds_is_honoured(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock
+) -> None:
+    zoom.inject("create", "rate_limit", retry_after="2")
+
+    provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert clock.sleeps == [2.0]
+    assert [call.status for call in zoom.calls("create")] == [429, 201]
+
+
+def test_retry_after_as_a_date_time_is_honoured(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock
+) -> None:
+    at = (utcnow() + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    zoom.inject("create", "rate_limit", daily=True, retry_after=at)
+
+    provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    [waited] = clock.sleeps
+    assert 1.0 < waited <= 3.0
+    assert [call.status for call in zoom.calls("create")] == [429, 201]
+
+
+def test_a_daily_limit_beyond_the_budget_gives_up_at_once(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock
+) -> None:
+    zoom.inject("create", "rate_limit", daily=True)  # Retry-After: next 00:00 UTC
+
+    with pytest.raises(TransientFailure) as caught:
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert caught.value.retry_after is not None
+    assert 8.0 < caught.value.retry_after <= 24 * 3600
+    assert clock.sleeps == []
+    assert zoom.count("create") == 1
+
+
+def test_a_429_without_retry_after_backs_off(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock
+) -> None:
+    zoom.inject("create", "rate_limit")
+
+    provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    [waited] = clock.sleeps
+    assert 0.0 <= waited <= 0.25
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_then_recovery(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock, status: int
+) -> None:
+    zoom.inject("create", "status", status=status, count=2)
+
+    meeting = provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert meeting.meeting_id
+    assert [call.status for call in zoom.calls("create")] == [status, status, 201]
+    assert len(clock.sleeps) == 2
+
+
+def test_zoom_down_beyond_the_budget_is_transient(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, clock: FakeClock
+) -> None:
+    zoom.inject("*", "status", status=503, count=1000)
+
+    with pytest.raises(TransientFailure, match="HTTP 503"):
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert sum(clock.sleeps) <= 8.0
+    assert len(clock.sleeps) >= 1
+
+
+def test_a_timeout_is_retried(
+    zoom: ZoomServer, make_provider: ProviderFactory, solution: Solution, clock: FakeClock
+) -> None:
+    provider = make_provider(timeout=0.3)
+    provider.create(spec(), solution, HOST_EMAIL, "warm-up")  # the token, before the delay
+    zoom.inject("get", "delay", delay=2.0)
+    meeting = provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    updated = provider.update(meeting.meeting_id, spec(), solution, HOST_EMAIL)
+
+    assert updated.meeting_id == meeting.meeting_id
+    assert len(clock.sleeps) == 1
+    assert zoom.count("get") >= 1
+
+
+def test_zoom_unreachable_is_transient(
+    make_provider: ProviderFactory, solution: Solution, clock: FakeClock
+) -> None:
+    port = free_port()
+    provider = make_provider(
+        api_base=f"http://127.0.0.1:{port}/v2", oauth_url=f"http://127.0.0.1:{port}/oauth/token"
+    )
+
+    with pytest.raises(TransientFailure, match="could not be reached"):
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert sum(clock.sleeps) <= 8.0
+
+
+# -- refusals and unreadable answers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["nobody@example.com", OTHER_HOST_EMAIL])
+def test_a_host_unknown_to_the_account_is_access_denied(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, host: str
+) -> None:
+    with pytest.raises(AccessDenied):
+        provider.create(spec(), solution, host, "k")
+
+    assert zoom.count("create") == 1  # not retried
+
+
+def test_updating_a_deleted_meeting_is_not_found(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    meeting = provider.create(spec(), solution, HOST_EMAIL, "k")
+    provider.delete(meeting.meeting_id)
+
+    with pytest.raises(NotFound):
+        provider.update(meeting.meeting_id, spec(), solution, HOST_EMAIL)
+
+
+def test_a_meeting_id_that_is_not_zooms_is_refused(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    with pytest.raises(PermanentFailure):
+        provider.update("../users/me", spec(), solution, HOST_EMAIL)
+
+    assert zoom.calls() == []
+
+
+@pytest.mark.parametrize("kind", ["non_json", "missing_fields"])
+def test_an_unreadable_create_answer_is_transient(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, kind: str
+) -> None:
+    zoom.inject("create", kind)
+
+    with pytest.raises(TransientFailure):
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert zoom.count("create") == 1  # a create may have happened: not repeated here
+
+
+def test_an_unreadable_meeting_on_update_is_transient(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    meeting = provider.create(spec(), solution, HOST_EMAIL, "k")
+    zoom.inject("get", "missing_fields", drop=("join_url",))
+
+    with pytest.raises(TransientFailure, match="join_url"):
+        provider.update(meeting.meeting_id, spec(), solution, HOST_EMAIL)
+
+
+def test_a_non_json_token_answer_is_transient(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    zoom.inject("token", "non_json", count=1000)
+
+    with pytest.raises(TransientFailure, match="not JSON"):
+        provider.create(spec(), solution, HOST_EMAIL, "k")
+
+
+# -- secrets stay out of logs and errors -----------------------------------------------------
+
+CANARY_SECRET = "canary-secret-5c1e"
+CANARY_EMAIL = "canary.host.7d2@example.com"
+CANARY_TITLE = "Canary title 3a9f"
+CANARY_DESCRIPTION = "Canary description 8b40"
+
+
+def _chain(error: BaseException) -> str:
+    """The text of an exception and of everything it was raised from."""
+    parts: list[str] = []
+    current: BaseException | None = error
+    while current is not None:
+        parts += [str(current), repr(current)]
+        current = current.__cause__
+    return "\n".join(parts)
+
+
+def _record_text(record: logging.LogRecord) -> str:
+    return "\n".join(
+        [
+            record.getMessage(),
+            json.dumps(getattr(record, "json_fields", {}), default=str),
+            record.exc_text or "",
+        ]
+    )
+
+
+def test_secrets_tokens_and_personal_data_never_leak(
+    zoom: ZoomServer,
+    make_provider: ProviderFactory,
+    solution: Solution,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    zoom.add_account("acct-canary", "client-canary", CANARY_SECRET)
+    zoom.add_user("acct-canary", CANARY_EMAIL)
+    provider = make_provider(
+        account_id="acct-canary", client_id="client-canary", client_secret=CANARY_SECRET
+    )
+    canary_spec = spec(title=CANARY_TITLE, description=CANARY_DESCRIPTION)
+    errors: list[BaseException] = []
+
+    def attempt(action: Any) -> None:
+        try:
+            action()
+        except Exception as err:  # every failure is collected and checked below
+            errors.append(err)
+
+    meeting = provider.create(canary_spec, solution, CANARY_EMAIL, "k")
+    provider.update(meeting.meeting_id, canary_spec, solution, CANARY_EMAIL)
+    zoom.expire_tokens()
+    provider.update(meeting.meeting_id, canary_spec, solution, CANARY_EMAIL)
+    zoom.inject("create", "status", status=503, count=1000)
+    attempt(lambda: provider.create(canary_spec, solution, CANARY_EMAIL, "k"))
+    zoom.store.faults.clear()
+    zoom.inject("create", "non_json")
+    attempt(lambda: provider.create(canary_spec, solution, CANARY_EMAIL, "k"))
+    attempt(lambda: provider.create(canary_spec, solution, "nobody." + CANARY_EMAIL, "k"))
+    port = free_port()
+    unreachable = make_provider(
+        account_id="acct-canary",
+        client_id="client-canary",
+        client_secret=CANARY_SECRET,
+        api_base=f"http://127.0.0.1:{port}/v2",
+        oauth_url=f"http://127.0.0.1:{port}/oauth/token",
+    )
+    attempt(lambda: unreachable.create(canary_spec, solution, CANARY_EMAIL, "k"))
+    wrong = make_provider(account_id="acct-canary", client_id="client-canary", client_secret="x")
+    attempt(lambda: wrong.create(canary_spec, solution, CANARY_EMAIL, "k"))
+    provider.delete(meeting.meeting_id)
+    provider.delete(meeting.meeting_id)
+
+    tokens = list(zoom.store.tokens)
+    canaries = [CANARY_SECRET, CANARY_EMAIL, "canary.host", CANARY_TITLE, CANARY_DESCRIPTION]
+    canaries += [*tokens, "zak=", "/s/"]
+    ours = [r for r in caplog.records if r.name.startswith("shared.")]
+    logged = "\n".join(_record_text(r) for r in ours)
+    raised = "\n".join(_chain(err) for err in errors)
+    assert len(tokens) >= 2
+    assert len(errors) == 5
+    assert ours
+    for canary in canaries:
+        assert canary not in logged
+        assert canary not in raised
+    assert canary_spec.title not in repr(provider)
+    assert CANARY_SECRET not in repr(provider)
