@@ -26,20 +26,26 @@ class FirestoreEmulator:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> FirestoreEmulator:
-        log = open(self._log_path, "wb") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
-            [
-                "gcloud",
-                "emulators",
-                "firestore",
-                "start",
-                f"--host-port={self.host}",
-                "--quiet",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        command = [
+            "gcloud",
+            "emulators",
+            "firestore",
+            "start",
+            f"--host-port={self.host}",
+            "--quiet",
+        ]
+        if self._log_path is not None:
+            with open(self._log_path, "wb") as log:
+                self._process = subprocess.Popen(
+                    command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                )
+        else:
+            self._process = subprocess.Popen(
+                command,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         wait_until(self._answers, timeout, "the Firestore emulator", interval=0.2)
         return self
 

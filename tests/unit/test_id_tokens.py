@@ -6,7 +6,7 @@ import json
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -470,8 +470,8 @@ class CannedAdapter(requests.adapters.BaseAdapter):
         stream: bool = False,
         timeout: float | tuple[float | None, float | None] | None = None,
         verify: bool | str = True,
-        cert: str | tuple[str, str] | None = None,
-        proxies: dict[str, str] | None = None,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
     ) -> requests.Response:
         response = requests.Response()
         response.status_code = 200

@@ -1,0 +1,156 @@
+"""The integration stack: real Firestore emulator, local Calendar server, local token
+issuer, and the entry points served by functions-framework, each as its own process."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from google.cloud import firestore
+
+from local.calendar_server import CalendarServer
+from local.firestore_emulator import FirestoreEmulator
+from local.function_process import FunctionProcess
+from local.token_issuer import TokenIssuer
+from tests.support.counting_provider import CALLS, FAULTS
+
+PROJECT = "demo-conferencing"
+AUDIENCE = "test-addon.apps.googleusercontent.com"
+DOMAIN = "example.com"
+
+
+def function_env(
+    emulator: FirestoreEmulator,
+    calendar: CalendarServer,
+    issuer: TokenIssuer,
+    webhook_url: str,
+    **overrides: str,
+) -> dict[str, str]:
+    env = {
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "FIRESTORE_EMULATOR_HOST": emulator.host,
+        "CALENDAR_API_ENDPOINT": calendar.api_endpoint,
+        "CALENDAR_CREDENTIALS": "anonymous",
+        "SYNC_WEBHOOK_URL": webhook_url,
+        "ADDON_OAUTH_CLIENT_ID": AUDIENCE,
+        "GOOGLE_ID_TOKEN_CERTS_URL": issuer.certs_url,
+        "ALLOWED_DOMAINS": DOMAIN,
+        "CONFERENCE_PROVIDER": "tests.support.counting_provider:make",
+        "RESERVATION_LEASE_SECONDS": "3",
+        "CREATE_WAIT_SECONDS": "8",
+        "FUNCTION_TIMEOUT_SECONDS": "30",
+        "PLACEHOLDER_MAX_AGE_SECONDS": "2",
+        "SAFETY_SYNC_INTERVAL_SECONDS": "1",
+        "THREADS": "16",
+    }
+    env.update(overrides)
+    return env
+
+
+@dataclass
+class Stack:
+    emulator: FirestoreEmulator
+    calendar: CalendarServer
+    issuer: TokenIssuer
+    create: FunctionProcess
+    sync: FunctionProcess
+    sweep: FunctionProcess
+    db: firestore.Client
+
+    # -- create_conference -------------------------------------------------------------
+    def token(self, email: str, **options: Any) -> str:
+        options.setdefault("hd", DOMAIN)
+        return self.issuer.mint(email, AUDIENCE, **options)
+
+    def create_conference(
+        self,
+        email: str,
+        calendar_id: str,
+        event_id: str,
+        solution_id: str = "1",
+        *,
+        token: str | None = None,
+        timeout: float = 30,
+    ) -> requests.Response:
+        body = {
+            "solutionId": solution_id,
+            "eventData": {"calendarId": calendar_id, "eventId": event_id},
+        }
+        headers = {"Authorization": f"Bearer {token or self.token(email)}"}
+        return requests.post(self.create.url, json=body, headers=headers, timeout=timeout)
+
+    # -- Firestore views ---------------------------------------------------------------
+    def docs(self, collection: str) -> list[dict[str, Any]]:
+        return [dict(s.to_dict() or {}) for s in self.db.collection(collection).stream()]
+
+    def provider_calls(self, op: str | None = None) -> list[dict[str, Any]]:
+        calls = self.docs(CALLS)
+        return [c for c in calls if op is None or c["op"] == op]
+
+    def fault(self, op: str, mode: str, remaining: int = 1, delay: float = 0.0) -> None:
+        self.db.collection(FAULTS[0]).document(FAULTS[1]).set(
+            {op: {"mode": mode, "remaining": remaining}, "delay": delay}, merge=True
+        )
+
+    def state_written(self) -> bool:
+        """True when any product state exists (conferences, calendars, channels)."""
+        return any(self.docs(name) for name in ("conferences", "calendars", "channels"))
+
+    # -- logs ----------------------------------------------------------------------------
+    def log_lines(self) -> list[dict[str, Any]]:
+        lines: list[dict[str, Any]] = []
+        for process in (self.create, self.sync, self.sweep):
+            for raw in process.logs().splitlines():
+                if raw.startswith("{"):
+                    lines.append(json.loads(raw))
+        return lines
+
+    def all_logs(self) -> str:
+        return "\n".join(p.logs() for p in (self.create, self.sync, self.sweep))
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def start_stack(tmp: Path) -> Stack:
+    emulator = FirestoreEmulator(log_path=tmp / "emulator.log").start()
+    issuer = TokenIssuer().start()
+    calendar = CalendarServer().start()
+    sync = FunctionProcess("sync_events", "sync_events", {}, tmp / "sync_events.log")
+    env = function_env(emulator, calendar, issuer, sync.url)
+    sync.env.update(env)
+    create = FunctionProcess("create_conference", "create_conference", env, tmp / "create.log")
+    sweep = FunctionProcess("sync_events", "sweep", env, tmp / "sweep.log")
+    for process in (sync, create, sweep):
+        process.start()
+    import os
+
+    os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
+    db = firestore.Client(project=PROJECT)
+    return Stack(emulator, calendar, issuer, create, sync, sweep, db)
+
+
+def stop_stack(stack: Stack) -> None:
+    for stop in (
+        stack.create.stop,
+        stack.sync.stop,
+        stack.sweep.stop,
+        stack.calendar.stop,
+        stack.issuer.stop,
+        stack.emulator.stop,
+    ):
+        stop()
