@@ -90,6 +90,10 @@ class Control:
         query = {"conferenceDataVersion": conference_data_version}
         return [self._events.insert(user, calendar_id, dict(body), query) for body in bodies]
 
+    def has_calendar(self, calendar_id: str) -> bool:
+        with self._store.lock:
+            return calendar_id in self._store.calendars
+
     def stored_events(self, calendar_id: str) -> list[dict[str, Any]]:
         """Every stored event of a calendar, tombstones and exceptions included."""
         with self._store.lock:

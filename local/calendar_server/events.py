@@ -200,7 +200,27 @@ class EventService:
     def get(self, user: str, calendar_id: str, event_id: str, query: Query) -> dict[str, Any]:
         with self.store.lock:
             calendar = self.store.calendar_for(user, calendar_id)
-            return render(self._target(calendar, event_id).resource, query.get("maxAttendees"))
+            target = self._target(calendar, event_id)
+            moved = self._moved_copy(user, calendar.id, event_id) if target.cancelled else None
+            return render(moved or target.resource, query.get("maxAttendees"))
+
+    def _moved_copy(self, user: str, source_id: str, event_id: str) -> dict[str, Any] | None:
+        """ASSUMPTION (no public evidence either way): after events.move, events.get on
+        the source calendar answers with the event as it now is on its new calendar (new
+        organizer), to a caller who can read that calendar; the source's incremental sync
+        still reports it as cancelled. The product relies on this to tell a moved event
+        from a deleted one; see README "The sync model"."""
+        destination_id = self.store.moved_to.get((source_id, event_id))
+        if destination_id is None:
+            return None
+        try:
+            destination = self.store.calendar_for(user, destination_id)
+        except ApiError:
+            return None
+        stored = self.store.events_of(destination.id).get(event_id)
+        if stored is None or stored.cancelled:
+            return None
+        return stored.resource
 
     def insert(
         self, user: str, calendar_id: str, body: dict[str, Any], query: Query
@@ -345,6 +365,7 @@ class EventService:
                     if key in stored.resource:
                         tombstone[key] = copy.deepcopy(stored.resource[key])
                 self.store.save(source.id, tombstone, stored.ordinal)
+                self.store.moved_to[(source.id, stored.id)] = destination.id
             answer = render(self.store.events_of(destination.id)[event_id].resource)
         self.on_change(source.id)
         self.on_change(destination.id)

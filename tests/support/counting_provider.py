@@ -4,8 +4,9 @@
 It behaves like the Jitsi provider and records every call in the Firestore emulator
 (collection ``_test_provider_calls``), so tests in another process can count them.
 Faults are scripted through the document ``_test_provider/faults``:
-``{"<op>": {"mode": "transient" | "permanent" | "access" | "crash", "remaining": N},
-"delay": seconds}``. ``crash`` ends the process on the spot, as a crash would.
+``{"<op>": {"mode": "transient" | "permanent" | "access" | "crash" | "rotate",
+"remaining": N}, "delay": seconds}``. ``crash`` ends the process on the spot, as a crash
+would; ``rotate`` makes an update return new join details (for write-back tests).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class CountingProvider:
         record.pop("placeholder")
         return record
 
-    def _fault(self, op: str) -> None:
+    def _fault(self, op: str) -> str | None:
         ref = self._client.collection(FAULTS[0]).document(FAULTS[1])
 
         @firestore.transactional
@@ -67,6 +68,7 @@ class CountingProvider:
             raise PermanentFailure(f"test provider: {op} refused")
         if mode == "access":
             raise AccessDenied(f"test provider: host unknown for {op}")
+        return mode
 
     def _record(self, op: str, **details: Any) -> None:
         self._client.collection(CALLS).add({"op": op, "at": time.time(), **details})
@@ -82,9 +84,13 @@ class CountingProvider:
     def update(
         self, meeting_id: str, spec: MeetingSpec, solution: Solution, host_email: str
     ) -> Meeting:
-        self._fault("update")
+        mode = self._fault("update")
         self._record("update", meetingId=meeting_id, spec=spec.as_record())
-        return self._inner.update(meeting_id, spec, solution, host_email)
+        meeting = self._inner.update(meeting_id, spec, solution, host_email)
+        if mode == "rotate":
+            data = {**meeting.conference_data, "notes": f"New join details {time.time()}"}
+            return Meeting(meeting_id=meeting.meeting_id, conference_data=data)
+        return meeting
 
     def delete(self, meeting_id: str) -> None:
         self._fault("delete")
