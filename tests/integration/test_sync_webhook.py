@@ -9,7 +9,6 @@ import pytest
 import requests
 
 from tests.support.scenarios import (
-    ALICE,
     channel_of,
     conference_on_event,
     mapping,
