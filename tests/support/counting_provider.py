@@ -57,7 +57,8 @@ class CountingProvider:
             transaction.update(ref, {f"{op}.remaining": int(fault["remaining"]) - 1})
             return str(fault["mode"]), delay
 
-        mode, delay = take(self._client.transaction())
+        taken: tuple[str | None, float] = take(self._client.transaction())
+        mode, delay = taken
         if delay:
             time.sleep(delay)
         if mode == "crash":

@@ -79,7 +79,7 @@ def channel_of(stack: Stack, calendar_id: str) -> dict[str, Any]:
     return live[-1]
 
 
-def push_headers(channel: dict[str, Any], number: int = 10, **overrides: str) -> dict[str, str]:
+def push_headers(channel: dict[str, Any], number: int = 10, /, **overrides: str) -> dict[str, str]:
     headers = {
         "X-Goog-Channel-ID": str(channel["id"]),
         "X-Goog-Message-Number": str(number),
