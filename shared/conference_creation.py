@@ -47,7 +47,6 @@ from shared.sync_setup import SyncSetup
 logger = logging.getLogger(__name__)
 
 CALENDAR_RETRY_SECONDS = 2.0
-PROVIDER_RETRY_SECONDS = 4.0
 POLL_SECONDS = 0.2
 
 
@@ -218,7 +217,7 @@ class ConferenceCreator:
             meeting = retry_transient(
                 lambda: self._provider.create(spec, solution, user_email, reservation.request_key),
                 what="provider create",
-                budget_seconds=PROVIDER_RETRY_SECONDS,
+                budget_seconds=self._settings.provider_retry_seconds,
                 clock=self._clock,
                 sleep=self._sleep,
             )
@@ -250,6 +249,8 @@ class ConferenceCreator:
             "spec": spec.as_record(),
             "fingerprint": fingerprint(self._provider.relevant(spec)),
             "placeholder": spec.placeholder,
+            "attached": False,  # until sync sees the event carry the conference
+            "followers": [],
             "provider": self._provider.name,
             "expireAt": self._expire_at(spec),
         }

@@ -56,6 +56,7 @@ class Settings:
     # Conference creation.
     reservation_lease_seconds: float = 60.0
     create_wait_seconds: float = 5.0
+    provider_retry_seconds: float = 4.0
     sync_setup_budget_seconds: float = 5.0
     channel_ttl_seconds: int = 7 * 24 * 3600
     # Sync.
@@ -177,6 +178,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     numbers = {
         "RESERVATION_LEASE_SECONDS": 60.0,
         "CREATE_WAIT_SECONDS": 5.0,
+        "PROVIDER_RETRY_SECONDS": 4.0,
         "SYNC_SETUP_BUDGET_SECONDS": 5.0,
         "CHANNEL_TTL_SECONDS": 7 * 24 * 3600.0,
         "FUNCTION_TIMEOUT_SECONDS": 300.0,
@@ -206,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         firestore_emulator_host=emulator,
         reservation_lease_seconds=values["RESERVATION_LEASE_SECONDS"],
         create_wait_seconds=values["CREATE_WAIT_SECONDS"],
+        provider_retry_seconds=values["PROVIDER_RETRY_SECONDS"],
         sync_setup_budget_seconds=values["SYNC_SETUP_BUDGET_SECONDS"],
         channel_ttl_seconds=int(values["CHANNEL_TTL_SECONDS"]),
         function_timeout_seconds=values["FUNCTION_TIMEOUT_SECONDS"],

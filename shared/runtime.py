@@ -129,6 +129,7 @@ class Runtime:
                 calendars=self.calendars,
                 calendar=self.calendar,
                 provider=self.provider,
+                provider_retry_seconds=self.settings.provider_retry_seconds,
                 on_moved=self._ensure_synced,
             ),
         )

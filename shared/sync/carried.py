@@ -45,8 +45,13 @@ def carries(event: dict[str, Any], conference_id: str | None) -> bool:
 
 
 def is_organizer_copy(event: dict[str, Any], calendar_id: str) -> bool:
-    """True when the calendar is the event's organizer (not an attendee's copy)."""
+    """True when the calendar is the event's organizer (not an attendee's copy).
+
+    The organizer's email is the organizing calendar's id (for secondary calendars too).
+    ``organizer.self`` is relative to whoever reads, so it only counts without an email.
+    """
     organizer = event.get("organizer") or {}
-    if organizer.get("self") is True:
-        return True
-    return str(organizer.get("email", "")).lower() == calendar_id.lower()
+    email = str(organizer.get("email") or "")
+    if not email:
+        return organizer.get("self") is True
+    return email.lower() == calendar_id.lower()

@@ -47,8 +47,6 @@ from shared.sync.write_back import write_back
 
 logger = logging.getLogger(__name__)
 
-PROVIDER_RETRY_SECONDS = 6.0
-
 
 @dataclass
 class PassStats:
@@ -80,6 +78,7 @@ class ChangeHandler:
         calendars: CalendarStore,
         calendar: CalendarClient,
         provider: Provider,
+        provider_retry_seconds: float = 4.0,
         on_moved: Callable[[str, str, str | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -88,6 +87,7 @@ class ChangeHandler:
         self._calendars = calendars
         self._calendar = calendar
         self._provider = provider
+        self._provider_retry_seconds = provider_retry_seconds
         self._on_moved = on_moved
         self._clock = clock
         self._sleep = sleep
@@ -330,7 +330,7 @@ class ChangeHandler:
         return retry_transient(
             call,
             what="provider call",
-            budget_seconds=PROVIDER_RETRY_SECONDS,
+            budget_seconds=self._provider_retry_seconds,
             clock=self._clock,
             sleep=self._sleep,
         )

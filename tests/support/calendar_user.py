@@ -17,7 +17,7 @@ class CalendarUser:
     def __init__(self, api_endpoint: str, email: str) -> None:
         self.email = email
         http = AuthorizedHttp(LocalUserCredentials(email), http=httplib2.Http(timeout=10))
-        self._service = build(
+        self.service = build(
             "calendar",
             "v3",
             static_discovery=True,
@@ -27,25 +27,25 @@ class CalendarUser:
         )
 
     def insert(self, calendar_id: str, body: dict[str, Any], **params: Any) -> dict[str, Any]:
-        request = self._service.events().insert(calendarId=calendar_id, body=body, **params)
+        request = self.service.events().insert(calendarId=calendar_id, body=body, **params)
         return dict(request.execute())
 
     def get(self, calendar_id: str, event_id: str) -> dict[str, Any]:
-        return dict(self._service.events().get(calendarId=calendar_id, eventId=event_id).execute())
+        return dict(self.service.events().get(calendarId=calendar_id, eventId=event_id).execute())
 
     def patch(
         self, calendar_id: str, event_id: str, body: dict[str, Any], **params: Any
     ) -> dict[str, Any]:
-        request = self._service.events().patch(
+        request = self.service.events().patch(
             calendarId=calendar_id, eventId=event_id, body=body, **params
         )
         return dict(request.execute())
 
     def delete(self, calendar_id: str, event_id: str) -> None:
-        self._service.events().delete(calendarId=calendar_id, eventId=event_id).execute()
+        self.service.events().delete(calendarId=calendar_id, eventId=event_id).execute()
 
     def move(self, calendar_id: str, event_id: str, destination: str) -> dict[str, Any]:
-        request = self._service.events().move(
+        request = self.service.events().move(
             calendarId=calendar_id, eventId=event_id, destination=destination
         )
         return dict(request.execute())

@@ -27,8 +27,14 @@ class Scenario:
 
 
 def settle(stack: Stack) -> None:
-    """Wait until every push message was delivered (and so, handled)."""
+    """Wait until every push message was delivered and no sync is running any more
+    (a delivery can time out while its sync goes on)."""
     stack.calendar.wait_for_deliveries(timeout=60)
+    wait_for(
+        lambda: all(not c.get("leaseOwner") for c in stack.docs("calendars")),
+        timeout=60,
+        what="running syncs to finish",
+    )
 
 
 def calendar(stack: Stack, owner: str = ALICE, **kw: Any) -> CalendarUser:

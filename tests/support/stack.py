@@ -43,6 +43,7 @@ def function_env(
         "CONFERENCE_PROVIDER": "tests.support.counting_provider:make",
         "RESERVATION_LEASE_SECONDS": "3",
         "CREATE_WAIT_SECONDS": "8",
+        "PROVIDER_RETRY_SECONDS": "0.5",
         "FUNCTION_TIMEOUT_SECONDS": "30",
         "PLACEHOLDER_MAX_AGE_SECONDS": "2",
         "SAFETY_SYNC_INTERVAL_SECONDS": "1",
@@ -89,7 +90,7 @@ class Stack:
         return [dict(s.to_dict() or {}) for s in self.db.collection(collection).stream()]
 
     def provider_calls(self, op: str | None = None) -> list[dict[str, Any]]:
-        calls = self.docs(CALLS)
+        calls = sorted(self.docs(CALLS), key=lambda call: float(call["at"]))
         return [c for c in calls if op is None or c["op"] == op]
 
     def fault(self, op: str, mode: str, remaining: int = 1, delay: float = 0.0) -> None:
