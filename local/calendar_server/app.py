@@ -125,7 +125,7 @@ class _Api:
         finally:
             query_log = {k: v if len(v) > 1 else v[0] for k, v in request.args.lists()}
             self.store.record_call(
-                CallRecord(method, resolved, query_log, user, status, time.time())
+                CallRecord(method, resolved, query_log, user, status, time.time(), request.path)
             )
             logger.info(
                 "%s %s -> %s",

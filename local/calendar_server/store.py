@@ -111,9 +111,11 @@ class CallRecord:
     user: str | None
     status: int
     time: float
+    path: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "path": self.path,
             "method": self.method,
             "calendarId": self.calendar_id,
             "params": self.params,

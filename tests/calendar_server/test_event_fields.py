@@ -238,6 +238,28 @@ def test_move_rehomes_the_event_and_changes_its_organizer(calendar: Service) -> 
     ]
 
 
+def test_get_on_the_source_of_a_moved_event_answers_with_the_event_as_it_now_is(
+    calendar: Service,
+) -> None:
+    # An assumption of the project (no public evidence either way), see README.
+    event = insert(calendar, timed_event())
+    events = calendar(ALICE).events()
+    events.move(calendarId="primary", eventId=event["id"], destination=TEAM).execute()
+
+    seen = events.get(calendarId="primary", eventId=event["id"]).execute()
+
+    assert seen["status"] == "confirmed"
+    assert seen["organizer"]["email"] == TEAM
+
+
+def test_get_of_a_deleted_event_answers_cancelled(calendar: Service) -> None:
+    event = insert(calendar, timed_event())
+    events = calendar(ALICE).events()
+    events.delete(calendarId="primary", eventId=event["id"]).execute()
+
+    assert events.get(calendarId="primary", eventId=event["id"]).execute()["status"] == "cancelled"
+
+
 def test_move_needs_write_access_to_the_destination(calendar: Service) -> None:
     event = insert(calendar, timed_event())
 
