@@ -56,13 +56,17 @@ def _reasons(err: HttpError) -> set[str]:
         return set()
 
 
-def translate_http_error(err: HttpError, what: str, *, listing: bool = False) -> Exception:
+def translate_http_error(
+    err: HttpError, what: str, *, listing: bool = False, token_used: bool = False
+) -> Exception:
     status = int(err.resp.status)
     reasons = _reasons(err)
     label = f"Calendar {what} answered {status}"
     if reasons:
         label += f" ({', '.join(sorted(reasons))})"
-    if status == 410 and listing:
+    if listing and (status == 410 or (status == 400 and "invalid" in reasons and token_used)):
+        # 410: the token expired. 400 "Invalid sync token value.": a malformed token;
+        # both are cured the same way, by a full sync.
         return SyncTokenInvalid(label)
     if status in (404, 410):
         return NotFound(label)
@@ -124,6 +128,7 @@ class CalendarClient:
         what: str,
         *,
         listing: bool = False,
+        token_used: bool = False,
         headers: dict[str, str] | None = None,
         num_retries: int | None = None,
     ) -> Any:
@@ -137,7 +142,7 @@ class CalendarClient:
             retries = self._num_retries if num_retries is None else num_retries
             return request.execute(http=authorized, num_retries=retries)
         except HttpError as err:
-            raise translate_http_error(err, what, listing=listing) from err
+            raise translate_http_error(err, what, listing=listing, token_used=token_used) from err
         except google.auth.exceptions.RefreshError as err:
             # Delegation revoked or not granted, user suspended: not retryable as is.
             raise AccessDenied(f"Calendar credentials for {what} were refused") from err
@@ -177,7 +182,11 @@ class CalendarClient:
         if fields:
             params["fields"] = fields
         request = self._resource().events().list(**params)
-        return dict(self._execute(user, request, "events.list", listing=True, **kw))
+        return dict(
+            self._execute(
+                user, request, "events.list", listing=True, token_used=bool(sync_token), **kw
+            )
+        )
 
     def watch(
         self,

@@ -17,7 +17,14 @@ import time
 from collections.abc import Callable
 from enum import StrEnum
 
-from shared.errors import AccessDenied, TransientFailure, Unauthenticated
+from shared.clock import utcnow
+from shared.errors import (
+    AccessDenied,
+    NotFound,
+    PermanentFailure,
+    TransientFailure,
+    Unauthenticated,
+)
 from shared.push_message import PushMessage, ResourceState
 from shared.state.calendars import CalendarStore, SetupState, SyncLease
 from shared.structured_logging import fields
@@ -36,6 +43,7 @@ class Outcome(StrEnum):
     COALESCED = "coalesced"
     SYNCED = "synced"
     ACCESS_REVOKED = "access_revoked"
+    FAILED = "failed"
 
 
 class LeasedSync:
@@ -76,17 +84,33 @@ class LeasedSync:
                 self._engine.run_pass(calendar_id)
                 if self._clock() > deadline:
                     raise TransientFailure("messages kept arriving past the time budget")
-        except AccessDenied as err:
+        except (AccessDenied, NotFound) as err:
+            # The sync user lost the calendar (access removed, delegation revoked, calendar
+            # deleted): recorded, and not retried in a loop.
             self._calendars.release_lease(lease)
             self._calendars.update_calendar(
                 calendar_id,
-                {"setupState": SetupState.ACCESS_REVOKED.value, "setupError": str(err)},
+                {
+                    "setupState": SetupState.ACCESS_REVOKED.value,
+                    "setupError": str(err),
+                    "lastSyncAt": utcnow(),
+                },
             )
             logger.error(
                 "calendar access refused; sync stopped for it",
                 extra=fields(calendar_id=calendar_id, reason=str(err)),
             )
             return Outcome.ACCESS_REVOKED
+        except PermanentFailure as err:
+            # Retrying the same listing cannot help: recorded for the operator; the next
+            # message or the sweep tries again.
+            self._calendars.release_lease(lease)
+            self._calendars.update_calendar(calendar_id, {"lastSyncError": str(err)})
+            logger.error(
+                "sync failed permanently",
+                extra=fields(calendar_id=calendar_id, reason=str(err)),
+            )
+            return Outcome.FAILED
         except BaseException:
             self._calendars.release_lease(lease)
             raise

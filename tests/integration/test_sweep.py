@@ -1,0 +1,207 @@
+"""The sweep entry point over HTTP: renewal, dropped messages, unfinished set-ups,
+tear-down, abandoned conferences, access failures, and two sweeps at once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from shared.state.calendars import calendar_doc_id
+from tests.support.calendar_user import timed_event
+from tests.support.scenarios import (
+    ALICE,
+    calendar,
+    channel_of,
+    conference_on_event,
+    mapping,
+    settle,
+)
+from tests.support.stack import Stack, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def sweep(stack: Stack) -> dict[str, Any]:
+    response = requests.post(stack.sweep.url, timeout=120)
+    assert response.status_code == 200, response.text
+    report: dict[str, Any] = response.json()
+    return report
+
+
+def calendar_doc(stack: Stack, calendar_id: str = ALICE) -> dict[str, Any]:
+    snapshot = stack.db.collection("calendars").document(calendar_doc_id(calendar_id)).get()
+    return dict(snapshot.to_dict() or {})
+
+
+def age_last_sync(stack: Stack, calendar_id: str = ALICE, seconds: float = 7200) -> None:
+    """Pretend the last sync was long ago (the safety-net interval is 1 s in tests)."""
+    stack.db.collection("calendars").document(calendar_doc_id(calendar_id)).update(
+        {"lastSyncAt": datetime.now(UTC) - timedelta(seconds=seconds)}
+    )
+
+
+def test_a_dropped_message_is_caught_by_the_sweep(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    stack.calendar.control.drop_next_messages(ALICE, 1)
+    scenario.user.patch(ALICE, scenario.event_id, {"summary": "Renamed quietly"})
+    settle(stack)
+    assert stack.provider_calls("update") == []
+    age_last_sync(stack)
+
+    report = sweep(stack)
+
+    assert report["synced"] == 1
+    assert [c["spec"]["title"] for c in stack.provider_calls("update")] == ["Renamed quietly"]
+    assert calendar_doc(stack)["lastSyncAt"] > datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_a_channel_near_expiry_is_replaced_then_stopped(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    old = channel_of(stack, ALICE)
+    stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
+        {"channelExpiresAt": datetime.now(UTC) + timedelta(hours=2)}
+    )
+
+    report = sweep(stack)
+
+    assert report["renewed"] == 1
+    new = channel_of(stack, ALICE)
+    assert new["id"] != old["id"]
+    live = {c["id"]: c["live"] for c in stack.calendar.control.channels()}
+    assert live[old["id"]] is False
+    assert [c["channelId"] for c in stack.docs("channels")] == [new["id"]]
+    assert calendar_doc(stack)["activeChannelId"] == new["id"]
+    stops = stack.calendar.control.calls("channels.stop")
+    watches = stack.calendar.control.calls("events.watch")
+    assert len(stops) == 1
+    assert watches[-1].time < stops[0].time  # the new channel first, then the stop
+
+    scenario.user.patch(ALICE, scenario.event_id, {"summary": "Through the new channel"})
+    settle(stack)
+    assert [c["spec"]["title"] for c in stack.provider_calls("update")] == [
+        "Through the new channel"
+    ]
+
+
+def test_two_sweeps_at_once_renew_a_channel_once(stack: Stack) -> None:
+    conference_on_event(stack)
+    stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
+        {"channelExpiresAt": datetime.now(UTC) + timedelta(hours=2)}
+    )
+    watches_before = len(stack.calendar.control.calls("events.watch"))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reports = list(pool.map(lambda _: sweep(stack), range(2)))
+
+    assert sum(r["renewed"] for r in reports) == 1
+    assert len(stack.calendar.control.calls("events.watch")) == watches_before + 1
+    assert len(stack.docs("channels")) == 1
+
+
+def test_an_unfinished_set_up_is_finished_and_catches_up(stack: Stack) -> None:
+    user = calendar(stack)
+    event = user.insert(ALICE, timed_event("x", "2030-01-01T09:00:00", "2030-01-01T10:00:00"))
+    stack.calendar.control.fail_next("events.watch", status=503, reason="backendError", count=5)
+    data = stack.create_conference(ALICE, ALICE, event["id"]).json()["conferenceData"]
+    assert calendar_doc(stack)["setupState"] == "pending"
+    stack.calendar.control.clear_faults()  # Calendar is back
+    # Saved and renamed while no channel exists: no message reaches us.
+    user.save_conference(ALICE, event["id"], data)
+    user.patch(ALICE, event["id"], {"summary": "Renamed before set-up"})
+
+    report = sweep(stack)
+
+    assert report["set_up"] == 1
+    doc = calendar_doc(stack)
+    assert doc["setupState"] == "ready"
+    assert doc["syncToken"]
+    assert channel_of(stack, ALICE)["id"] == doc["activeChannelId"]
+    assert [c["spec"]["title"] for c in stack.provider_calls("update")] == ["Renamed before set-up"]
+    assert mapping(stack, ALICE, event["id"])["attached"] is True
+
+
+def test_a_calendar_without_conferences_is_torn_down(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    channel = channel_of(stack, ALICE)
+    scenario.user.delete(ALICE, scenario.event_id)
+    settle(stack)
+    assert stack.docs("conferences") == []
+    age_last_sync(stack)
+
+    report = sweep(stack)
+
+    assert report["torn_down"] == 1
+    assert stack.docs("calendars") == []
+    assert stack.docs("channels") == []
+    live = {c["id"]: c["live"] for c in stack.calendar.control.channels()}
+    assert live[channel["id"]] is False
+
+
+def test_a_placeholder_whose_event_never_appeared_is_deleted_after_its_age(stack: Stack) -> None:
+    calendar(stack)
+    stack.create_conference(ALICE, ALICE, "nevercreated0001")
+    [placeholder] = stack.docs("conferences")
+
+    # PLACEHOLDER_MAX_AGE_SECONDS is 2 in tests: sweep until it is old enough.
+    report = wait_for(lambda: sweep(stack)["abandoned_conferences"] or None, timeout=30)
+
+    assert report == 1
+    assert [c["meetingId"] for c in stack.provider_calls("delete")] == [placeholder["meetingId"]]
+    assert stack.docs("conferences") == []
+
+
+def test_a_conference_never_saved_onto_an_existing_event_is_deleted(stack: Stack) -> None:
+    user = calendar(stack)
+    event = user.insert(ALICE, timed_event("x", "2030-01-01T09:00:00", "2030-01-01T10:00:00"))
+    stack.create_conference(ALICE, ALICE, event["id"])  # the user closed the editor
+
+    wait_for(lambda: sweep(stack)["abandoned_conferences"] or None, timeout=30)
+
+    assert len(stack.provider_calls("delete")) == 1
+    assert stack.docs("conferences") == []
+
+
+def test_a_saved_conference_is_not_abandoned(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    stack.db.collection("conferences").document(
+        next(iter(stack.db.collection("conferences").stream())).id
+    ).update({"attached": False, "createdAt": datetime.now(UTC) - timedelta(days=2)})
+
+    report = sweep(stack)
+
+    assert report["abandoned_conferences"] == 0
+    assert stack.provider_calls("delete") == []
+    assert mapping(stack, ALICE, scenario.event_id)["attached"] is True
+
+
+def test_lost_calendar_access_is_recorded_not_retried_in_a_loop(stack: Stack) -> None:
+    team = "team@example.com"
+    stack.calendar.control.create_calendar(team, owner="owner@example.com", writers=[ALICE])
+    conference_on_event_in(stack, team)
+    stack.calendar.control.set_access(team, readers=[], writers=[])
+    age_last_sync(stack, team)
+
+    first = sweep(stack)
+    lists_after_first = len(stack.calendar.control.calls("events.list"))
+    second = sweep(stack)
+
+    doc = calendar_doc(stack, team)
+    assert doc["setupState"] == "access_revoked"
+    assert "404" in doc["setupError"]
+    assert first["synced"] == 1
+    assert second["synced"] == 0
+    assert len(stack.calendar.control.calls("events.list")) == lists_after_first
+
+
+def conference_on_event_in(stack: Stack, calendar_id: str) -> None:
+    from tests.support.calendar_user import CalendarUser
+
+    user = CalendarUser(stack.calendar.api_endpoint, ALICE)
+    event = user.insert(calendar_id, timed_event("t", "2030-01-01T09:00:00", "2030-01-01T10:00:00"))
+    data = stack.create_conference(ALICE, calendar_id, event["id"]).json()["conferenceData"]
+    user.save_conference(calendar_id, event["id"], data)
+    settle(stack)

@@ -1,0 +1,1 @@
+"""Operator tools, run from the repository root: ``python -m tools.calendars ...``."""
