@@ -7,6 +7,7 @@ thread-safe).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,11 +18,13 @@ from shared import calendar_credentials
 from shared.calendar_client import CalendarClient
 from shared.conference_creation import ConferenceCreator
 from shared.config import CalendarCredentialsMode, Settings, get_settings
+from shared.errors import ConfigurationError
 from shared.id_tokens import IdTokenVerifier
 from shared.providers import Provider, provider_from_settings
 from shared.state.calendars import CalendarStore
 from shared.state.conferences import ConferenceStore
 from shared.state.firestore_client import firestore_client
+from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler
 from shared.sync.passes import CalendarSync
 from shared.sync.sweep import Sweep
@@ -29,6 +32,7 @@ from shared.sync.webhook import LeasedSync, PushHandler
 from shared.sync_setup import SyncSetup
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class Runtime:
@@ -176,6 +180,16 @@ class Runtime:
 
 _lock = threading.Lock()
 _runtime: Runtime | None = None
+
+
+def check_settings_at_startup() -> None:
+    """Read the settings when the instance starts (no network): a configuration error
+    stops the instance at once, with every problem named in one CRITICAL log line."""
+    try:
+        get_settings()
+    except ConfigurationError as err:
+        logger.critical("configuration error", extra=fields(problems=err.problems))
+        raise
 
 
 def get_runtime() -> Runtime:

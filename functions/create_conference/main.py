@@ -12,10 +12,11 @@ import functions_framework
 
 from shared import edge
 from shared.create_request import parse_create_request
-from shared.runtime import get_runtime
+from shared.runtime import check_settings_at_startup, get_runtime
 from shared.structured_logging import setup_logging
 
 setup_logging()
+check_settings_at_startup()
 
 
 def _handle(request: flask.Request) -> flask.Response:

@@ -13,10 +13,11 @@ import functions_framework
 
 from shared import edge
 from shared.push_message import parse_push_message
-from shared.runtime import get_runtime
+from shared.runtime import check_settings_at_startup, get_runtime
 from shared.structured_logging import setup_logging
 
 setup_logging()
+check_settings_at_startup()
 
 
 def _handle_push(request: flask.Request) -> flask.Response:

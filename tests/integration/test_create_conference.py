@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from local.function_process import FunctionProcess
 from shared.conference_data import validate_conference_data
 from tests.support.calendar_user import CalendarUser, timed_event
 from tests.support.stack import Stack
@@ -454,3 +456,25 @@ def test_ids_at_the_limit_are_accepted(stack: Stack) -> None:
     response = post(stack, json.dumps(body), stack.token(ALICE))
 
     assert "conferenceData" in response.json()
+
+
+def test_missing_settings_stop_the_instance_at_start_naming_each(
+    stack: Stack, tmp_path: Path
+) -> None:
+    env = {"GOOGLE_CLOUD_PROJECT": "", "SYNC_WEBHOOK_URL": "", "ADDON_OAUTH_CLIENT_ID": ""}
+    process = FunctionProcess("create_conference", "create_conference", env, tmp_path / "bad.log")
+
+    with pytest.raises(RuntimeError, match="exited"):
+        process.start(timeout=30)
+
+    lines = [json.loads(line) for line in process.logs().splitlines() if line.startswith("{")]
+    [critical] = [line for line in lines if line["severity"] == "CRITICAL"]
+    problems = " ".join(critical["problems"])
+    for name in (
+        "GOOGLE_CLOUD_PROJECT",
+        "SYNC_WEBHOOK_URL",
+        "ADDON_OAUTH_CLIENT_ID",
+        "ALLOWED_DOMAINS",
+        "DELEGATION_SERVICE_ACCOUNT",
+    ):
+        assert name in problems

@@ -1,0 +1,173 @@
+"""The local stack in one command: emulators, local services, the functions, a demo.
+
+Starts the Firestore emulator, the local Calendar server, the local token issuer (and
+the local Zoom server with ``--provider zoom``), serves create_conference, sync_events
+and sweep with functions-framework, then runs a short demo: an event is created, its
+conference is created as the add-on shim would, the conference is saved onto the event,
+and the event is moved so that sync updates the meeting. Prints the ConferenceData and
+where everything runs, then waits; Ctrl-C stops everything, the emulator included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from local.calendar_server import CalendarServer
+from local.firestore_emulator import FirestoreEmulator
+from local.function_process import FunctionProcess
+from local.token_issuer import TokenIssuer
+from local.zoom_server import ZoomServer
+
+PROJECT = "demo-conferencing"
+AUDIENCE = "local-addon.apps.googleusercontent.com"
+DOMAIN = "example.com"
+USER = f"demo@{DOMAIN}"
+ZOOM = {"account": "local-account", "client": "local-client", "secret": "local-secret"}
+
+
+def _env(
+    args: argparse.Namespace,
+    emulator: FirestoreEmulator,
+    calendar: CalendarServer,
+    issuer: TokenIssuer,
+    webhook: str,
+    zoom: ZoomServer | None,
+) -> dict[str, str]:
+    env = {
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "FIRESTORE_EMULATOR_HOST": emulator.host,
+        "CALENDAR_API_ENDPOINT": calendar.api_endpoint,
+        "CALENDAR_CREDENTIALS": "anonymous",
+        "SYNC_WEBHOOK_URL": webhook,
+        "ADDON_OAUTH_CLIENT_ID": AUDIENCE,
+        "GOOGLE_ID_TOKEN_CERTS_URL": issuer.certs_url,
+        "ALLOWED_DOMAINS": DOMAIN,
+        "CONFERENCE_PROVIDER": args.provider,
+    }
+    if zoom is not None:
+        env.update(
+            {
+                "ZOOM_ACCOUNT_ID": ZOOM["account"],
+                "ZOOM_CLIENT_ID": ZOOM["client"],
+                "ZOOM_CLIENT_SECRET": ZOOM["secret"],
+                "ZOOM_API_BASE": zoom.api_base,
+                "ZOOM_OAUTH_URL": zoom.oauth_url,
+            }
+        )
+    return env
+
+
+def demo(calendar: CalendarServer, issuer: TokenIssuer, create_url: str) -> dict[str, Any]:
+    """Create an event, its conference (as the add-on would), save it, then move it."""
+    calendar.control.create_calendar(USER, owner=USER, time_zone="Europe/Berlin")
+    auth = {"Authorization": f"Bearer local-user:{USER}"}
+    events = f"{calendar.api_endpoint}calendars/{USER}/events"
+    event = requests.post(
+        events,
+        json={
+            "summary": "Demo meeting",
+            "start": {"dateTime": "2030-03-04T10:00:00", "timeZone": "Europe/Berlin"},
+            "end": {"dateTime": "2030-03-04T11:00:00", "timeZone": "Europe/Berlin"},
+        },
+        headers=auth,
+        timeout=10,
+    ).json()
+    token = issuer.mint(USER, AUDIENCE, hd=DOMAIN)
+    answer = requests.post(
+        create_url,
+        json={"solutionId": "1", "eventData": {"calendarId": USER, "eventId": event["id"]}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    data: dict[str, Any] = answer.json()["conferenceData"]
+    url = f"{events}/{event['id']}?conferenceDataVersion=1"
+    requests.patch(url, json={"conferenceData": data}, headers=auth, timeout=10).raise_for_status()
+    calendar.wait_for_deliveries(timeout=30)
+    moved = {
+        "start": {"dateTime": "2030-03-04T15:00:00", "timeZone": "Europe/Berlin"},
+        "end": {"dateTime": "2030-03-04T16:00:00", "timeZone": "Europe/Berlin"},
+    }
+    requests.patch(url, json=moved, headers=auth, timeout=10).raise_for_status()
+    calendar.wait_for_deliveries(timeout=30)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--provider", choices=("jitsi", "zoom"), default="jitsi")
+    parser.add_argument("--no-demo", action="store_true", help="start everything, skip the demo")
+    parser.add_argument("--once", action="store_true", help="stop after the demo (for tests)")
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request lines
+
+    stoppers: list[Callable[[], None]] = []
+    logs = Path(tempfile.mkdtemp(prefix="conferencing-local-"))
+    try:
+        emulator = FirestoreEmulator(log_path=logs / "firestore.log").start()
+        stoppers.append(emulator.stop)
+        issuer = TokenIssuer().start()
+        stoppers.append(issuer.stop)
+        calendar = CalendarServer().start()
+        stoppers.append(calendar.stop)
+        zoom = None
+        if args.provider == "zoom":
+            zoom = ZoomServer().start()
+            stoppers.append(zoom.stop)
+            zoom.add_account(ZOOM["account"], ZOOM["client"], ZOOM["secret"])
+            zoom.add_user(ZOOM["account"], USER)
+        sync = FunctionProcess("sync_events", "sync_events", {}, logs / "sync_events.log")
+        env = _env(args, emulator, calendar, issuer, sync.url, zoom)
+        sync.env.update(env)
+        create = FunctionProcess("create_conference", "create_conference", env, logs / "create.log")
+        sweep = FunctionProcess("sync_events", "sweep", env, logs / "sweep.log")
+        for process in (sync, create, sweep):
+            process.start()
+            stoppers.append(process.stop)
+
+        print("The local stack is up:")
+        print(f"  Firestore emulator    {emulator.host}")
+        print(f"  Calendar v3 (local)   {calendar.api_endpoint}")
+        print(f"  ID token issuer       {issuer.base_url}  (certificates {issuer.certs_url})")
+        if zoom is not None:
+            print(f"  Zoom v2 (local)       {zoom.api_base}")
+        print(f"  create_conference     {create.url}")
+        print(f"  sync_events           {sync.url}")
+        print(f"  sweep                 {sweep.url}")
+        print(f"  logs                  {logs}")
+        if not args.no_demo:
+            data = demo(calendar, issuer, create.url)
+            print("\nDemo: an event got this ConferenceData (then it was moved; sync ran):")
+            print(json.dumps(data, indent=2))
+        if args.once:
+            return 0
+        print("\nCtrl-C stops everything.")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        return 0
+    finally:
+        for stopper in reversed(stoppers):
+            try:
+                stopper()
+            except Exception as err:  # noqa: BLE001 - keep stopping the rest
+                print(f"while stopping: {type(err).__name__}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())
