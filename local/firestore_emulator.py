@@ -6,14 +6,12 @@ The emulator runs in its own process group so that stopping it ends the Java pro
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
 import urllib.request
 from pathlib import Path
 
 from local.ports import free_port, port_open, wait_until
+from local.process_group import stop_group
 
 
 class FirestoreEmulator:
@@ -67,12 +65,6 @@ class FirestoreEmulator:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+        stop_group(process, grace_seconds=15)
         # Java outlives gcloud by a moment: the port is free only once it is gone.
         wait_until(lambda: not port_open(self.port), 30, "the emulator's shutdown")

@@ -7,14 +7,13 @@ file that tests read; the process gets its own process group so stop() ends it a
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from local.ports import free_port, port_open, wait_until
+from local.process_group import stop_group
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,14 +88,7 @@ class FunctionProcess:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop_group(process)
         wait_until(lambda: not port_open(self.port), 10, f"{self.target} to stop")
 
     def restart(self) -> FunctionProcess:

@@ -38,24 +38,28 @@ USER = f"demo@{DOMAIN}"
 ZOOM = {"account": "local-account", "client": "local-client", "secret": "local-secret"}
 
 
-def _env(
-    args: argparse.Namespace,
+def function_env(
+    *,
     emulator: FirestoreEmulator,
     calendar: CalendarServer,
     issuer: TokenIssuer,
-    webhook: str,
-    zoom: ZoomServer | None,
+    webhook_url: str,
+    provider: str,
+    audience: str = AUDIENCE,
+    domain: str = DOMAIN,
+    zoom: ZoomServer | None = None,
 ) -> dict[str, str]:
+    """The settings of the entry points on the local stack (the tests build on these)."""
     env = {
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "FIRESTORE_EMULATOR_HOST": emulator.host,
         "CALENDAR_API_ENDPOINT": calendar.api_endpoint,
         "CALENDAR_CREDENTIALS": "anonymous",
-        "SYNC_WEBHOOK_URL": webhook,
-        "ADDON_OAUTH_CLIENT_ID": AUDIENCE,
+        "SYNC_WEBHOOK_URL": webhook_url,
+        "ADDON_OAUTH_CLIENT_ID": audience,
         "GOOGLE_ID_TOKEN_CERTS_URL": issuer.certs_url,
-        "ALLOWED_DOMAINS": DOMAIN,
-        "CONFERENCE_PROVIDER": args.provider,
+        "ALLOWED_DOMAINS": domain,
+        "CONFERENCE_PROVIDER": provider,
     }
     if zoom is not None:
         env.update(
@@ -130,7 +134,14 @@ def main(argv: list[str] | None = None) -> int:
             zoom.add_account(ZOOM["account"], ZOOM["client"], ZOOM["secret"])
             zoom.add_user(ZOOM["account"], USER)
         sync = FunctionProcess("sync_events", "sync_events", {}, logs / "sync_events.log")
-        env = _env(args, emulator, calendar, issuer, sync.url, zoom)
+        env = function_env(
+            emulator=emulator,
+            calendar=calendar,
+            issuer=issuer,
+            webhook_url=sync.url,
+            provider=args.provider,
+            zoom=zoom,
+        )
         sync.env.update(env)
         create = FunctionProcess("create_conference", "create_conference", env, logs / "create.log")
         sweep = FunctionProcess("sync_events", "sweep", env, logs / "sweep.log")

@@ -35,9 +35,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from local.serving import BackgroundServer
 from shared.structured_logging import setup_logging
 
 _LOGGER = logging.getLogger(__name__)
@@ -126,30 +126,19 @@ class TokenIssuer:
         self._keys = [_new_key("local-token-issuer")]
         self._foreign: _Key | None = None
         self._trusted: dict[str, list[bytes]] = {}
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> TokenIssuer:
-        self._server = make_server("127.0.0.1", self._requested_port, self._wsgi, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() waits for one poll
-            name="token-issuer",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving = BackgroundServer(self._wsgi, name="token-issuer", port=self._requested_port)
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> TokenIssuer:
         return self.start()
@@ -159,9 +148,9 @@ class TokenIssuer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the token issuer is not started")
-        return int(self._server.server_port)
+        return self._serving.port
 
     @property
     def base_url(self) -> str:

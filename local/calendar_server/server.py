@@ -6,11 +6,7 @@ given) from a daemon thread; the client's ``api_endpoint`` is :attr:`api_endpoin
 
 from __future__ import annotations
 
-import threading
 from types import TracebackType
-from typing import Any
-
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from local.calendar_server.app import Services, create_app
 from local.calendar_server.channels import GOOGLE_ROOT, ChannelService
@@ -19,13 +15,7 @@ from local.calendar_server.events import EventService
 from local.calendar_server.listing import ListService
 from local.calendar_server.push import PushDispatcher
 from local.calendar_server.store import Store
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No werkzeug access line per request: the app logs each API call itself."""
-
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+from local.serving import BackgroundServer
 
 
 class CalendarServer:
@@ -47,7 +37,6 @@ class CalendarServer:
         resource_uri_root: str = GOOGLE_ROOT,
     ) -> None:
         self.host = host
-        self.port = port
         self.store = Store()
         self.dispatcher = PushDispatcher(push_retry_base, push_max_attempts, push_timeout)
         self.channels = ChannelService(self.store, self.dispatcher, resource_uri_root)
@@ -56,12 +45,15 @@ class CalendarServer:
         self.control = Control(self.store, self.dispatcher, self.events)
         services = Services(self.store, self.events, self.listing, self.channels)
         self.app = create_app(services, self.control)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = BackgroundServer(self.app, name="calendar-server", port=port, host=host)
+
+    @property
+    def port(self) -> int:
+        return self._serving.port
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self._serving.base_url
 
     @property
     def api_endpoint(self) -> str:
@@ -69,14 +61,7 @@ class CalendarServer:
 
     def start(self) -> CalendarServer:
         self.dispatcher.start()
-        self._server = self._make_server()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() waits for at most one poll
-            name="calendar-server",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def reset(self) -> None:
@@ -87,21 +72,8 @@ class CalendarServer:
         """Shorthand for ``control.wait_for_deliveries(timeout)``."""
         self.control.wait_for_deliveries(timeout)
 
-    def _make_server(self) -> BaseWSGIServer:
-        server = make_server(
-            self.host, self.port, self.app, threaded=True, request_handler=_QuietHandler
-        )
-        self.port = int(server.server_port)
-        return server
-
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._serving.stop()
         self.dispatcher.stop()
 
     def __enter__(self) -> CalendarServer:

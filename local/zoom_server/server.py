@@ -5,8 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
+from local.serving import BackgroundServer
 from local.zoom_server.app import create_app
 from local.zoom_server.store import (
     DEFAULT_SCOPES,
@@ -16,13 +15,6 @@ from local.zoom_server.store import (
     Store,
     User,
 )
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: request lines carry host emails (the path of a create)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
 
 
 class ZoomServer:
@@ -36,37 +28,25 @@ class ZoomServer:
     def __init__(self, port: int = 0, *, join_host: str = "us05web.zoom.us") -> None:
         self._requested_port = port
         self.store = Store(join_host=join_host)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: BackgroundServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> ZoomServer:
         if self.store.wake.is_set():  # stopped before: delays may wait again
             self.store.wake = threading.Event()
-        app = create_app(self.store)
-        self._server = make_server(
-            "127.0.0.1",
-            self._requested_port,
-            app,
-            threaded=True,
-            request_handler=_QuietHandler,
+        # No access log: request lines carry host emails (the path of a create).
+        self._serving = BackgroundServer(
+            create_app(self.store), name="zoom-server", port=self._requested_port
         )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="zoom-server", daemon=True
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
         self.store.wake.set()  # calls held by a delay fault answer at once
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> ZoomServer:
         return self.start()
@@ -76,9 +56,9 @@ class ZoomServer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the Zoom server is not running")
-        return int(self._server.server_port)
+        return self._serving.port
 
     @property
     def base_url(self) -> str:

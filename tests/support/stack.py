@@ -16,10 +16,12 @@ from google.cloud import firestore
 from local.calendar_server import CalendarServer
 from local.firestore_emulator import FirestoreEmulator
 from local.function_process import FunctionProcess
+from local.stack import PROJECT as LOCAL_PROJECT
+from local.stack import function_env as local_function_env
 from local.token_issuer import TokenIssuer
 from tests.support.counting_provider import CALLS, FAULTS
 
-PROJECT = "demo-conferencing"
+PROJECT = LOCAL_PROJECT
 AUDIENCE = "test-addon.apps.googleusercontent.com"
 DOMAIN = "example.com"
 
@@ -31,24 +33,26 @@ def function_env(
     webhook_url: str,
     **overrides: str,
 ) -> dict[str, str]:
-    env = {
-        "GOOGLE_CLOUD_PROJECT": PROJECT,
-        "FIRESTORE_EMULATOR_HOST": emulator.host,
-        "CALENDAR_API_ENDPOINT": calendar.api_endpoint,
-        "CALENDAR_CREDENTIALS": "anonymous",
-        "SYNC_WEBHOOK_URL": webhook_url,
-        "ADDON_OAUTH_CLIENT_ID": AUDIENCE,
-        "GOOGLE_ID_TOKEN_CERTS_URL": issuer.certs_url,
-        "ALLOWED_DOMAINS": DOMAIN,
-        "CONFERENCE_PROVIDER": "tests.support.counting_provider:make",
-        "RESERVATION_LEASE_SECONDS": "3",
-        "CREATE_WAIT_SECONDS": "8",
-        "PROVIDER_RETRY_SECONDS": "0.5",
-        "FUNCTION_TIMEOUT_SECONDS": "30",
-        "PLACEHOLDER_MAX_AGE_SECONDS": "2",
-        "SAFETY_SYNC_INTERVAL_SECONDS": "1",
-        "THREADS": "16",
-    }
+    env = local_function_env(
+        emulator=emulator,
+        calendar=calendar,
+        issuer=issuer,
+        webhook_url=webhook_url,
+        provider="tests.support.counting_provider:make",
+        audience=AUDIENCE,
+        domain=DOMAIN,
+    )
+    env.update(
+        {
+            "RESERVATION_LEASE_SECONDS": "3",
+            "CREATE_WAIT_SECONDS": "8",
+            "PROVIDER_RETRY_SECONDS": "0.5",
+            "FUNCTION_TIMEOUT_SECONDS": "30",
+            "PLACEHOLDER_MAX_AGE_SECONDS": "2",
+            "SAFETY_SYNC_INTERVAL_SECONDS": "1",
+            "THREADS": "16",
+        }
+    )
     env.update(overrides)
     return env
 
