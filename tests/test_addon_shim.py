@@ -338,17 +338,18 @@ def test_write_shim_fixtures_writes_one_file_per_answer(tmp_path: Path) -> None:
     assert [json.loads(path.read_text(encoding="utf-8")) for path in files] == answers
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-def test_shim_in_apps_script_standin(provider: str, tmp_path: Path) -> None:
+def run_node_shim_tests(
+    provider: str, answers: list[dict[str, Any]], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    """Generate the add-on, write ``answers`` as fixtures and run ``node --test`` on them."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH (Node 20 is needed for the add-on tests; see README)")
     build = tmp_path / "build"
     fixtures = tmp_path / "fixtures"
     generate(provider, FUNCTION_URL, build)
-    write_shim_fixtures(fixtures, representative_answers(list(solutions_for(provider))))
-
-    result = subprocess.run(
+    write_shim_fixtures(fixtures, answers)
+    return subprocess.run(
         [node, "--test", str(NODE_TESTS) + os.sep],
         cwd=ROOT,
         env={**os.environ, "ADDON_BUILD_DIR": str(build), "SHIM_FIXTURES_DIR": str(fixtures)},
@@ -358,6 +359,17 @@ def test_shim_in_apps_script_standin(provider: str, tmp_path: Path) -> None:
         check=False,
     )
 
+
+def assert_node_passed(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
     assert "# fail 0" in result.stdout
     assert "# skipped 0" in result.stdout
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_shim_in_apps_script_standin(provider: str, tmp_path: Path) -> None:
+    answers = representative_answers(list(solutions_for(provider)))
+
+    result = run_node_shim_tests(provider, answers, tmp_path)
+
+    assert_node_passed(result)
