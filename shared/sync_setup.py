@@ -66,9 +66,19 @@ class SyncSetup:
     def ensure(
         self, calendar_id: str, user: str, budget_seconds: float, time_zone: str | None = None
     ) -> None:
-        """Set the calendar up unless it already is (or is being) set up. Never raises."""
+        """Set the calendar up unless it already is (or is being) set up. Never raises.
+
+        A calendar whose sync stopped (its sync user lost access, or it could not be
+        watched) is taken over by ``user``, who has just shown access to it; the sweep then
+        finishes its set-up, catching up on the changes made while it was stopped.
+        """
         try:
             if not self._calendars.claim_calendar(calendar_id, user, time_zone):
+                if self._calendars.take_over_stopped(calendar_id, user):
+                    logger.info(
+                        "stopped sync handed to another user; the sweep resumes it",
+                        extra=fields(calendar_id=calendar_id),
+                    )
                 return
         except BundleError as err:
             logger.warning(

@@ -35,6 +35,7 @@ def provider_from_settings(settings: Settings) -> Provider:
             client_secret=zoom.client_secret,
             api_base=zoom.api_base,
             oauth_url=zoom.oauth_url,
+            max_retry_seconds=settings.provider_retry_seconds,
         )
     module_name, _, attribute = name.partition(":")
     try:

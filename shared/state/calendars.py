@@ -154,6 +154,32 @@ class CalendarStore:
                 return False
         return True
 
+    def take_over_stopped(self, calendar_id: str, sync_user: str) -> bool:
+        """Make ``sync_user`` the sync user of a calendar whose sync stopped
+        (``access_revoked`` / ``watch_failed``); True if it was stopped."""
+        ref = self.calendar_ref(calendar_id)
+        stopped = (SetupState.ACCESS_REVOKED.value, SetupState.WATCH_FAILED.value)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> bool:
+            data = as_dict(ref.get(transaction=transaction))
+            if data is None or data.get("setupState") not in stopped:
+                return False
+            transaction.update(
+                ref,
+                {
+                    "syncUser": sync_user,
+                    "setupState": SetupState.PENDING.value,
+                    "syncToken": None,
+                    "activeChannelId": None,
+                    "updatedAt": self._clock(),
+                },
+            )
+            return True
+
+        with translated_errors("calendar take-over"):
+            return bool(attempt(self._client.transaction()))
+
     def update_calendar(self, calendar_id: str, changes: dict[str, Any]) -> None:
         with translated_errors("calendar update"):
             self.calendar_ref(calendar_id).update({**changes, "updatedAt": self._clock()})

@@ -299,6 +299,8 @@ class ChangeHandler:
 
     def _note_copy(self, cal: CalendarState, item: dict[str, Any]) -> None:
         """An unmapped event carrying one of our conferences: record it as a follower."""
+        if item.get("recurringEventId"):
+            return  # an occurrence of a series is part of it, not a copy
         carried = carried_conference(item)
         if carried is None or carried.solution_key_type != "addOn":
             return

@@ -149,9 +149,12 @@ class Sweep:
 
     def finish_setup(self, cal: CalendarState) -> None:
         """Channel if none is live, first token, then catch up on the mapped events."""
-        live = [c for c in self._calendars.channels_of(cal.calendar_id) if c.resource_id]
-        if not live:
-            for stale in self._calendars.channels_of(cal.calendar_id):
+        channels = self._calendars.channels_of(cal.calendar_id)
+        active = [c for c in channels if c.channel_id == cal.active_channel_id and c.resource_id]
+        if not active:
+            # None was confirmed by events.watch, or they belong to a former sync user:
+            # forget them (their messages then meet "unknown channel") and start anew.
+            for stale in channels:
                 self._calendars.delete_channel(stale.channel_id)
             self._setup.start_channel(cal.calendar_id, cal.sync_user)
         token = self._setup.first_sync_token(cal.calendar_id, cal.sync_user, None)

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from shared.state.calendars import calendar_doc_id
-from tests.support.calendar_user import timed_event
+from tests.support.calendar_user import CalendarUser, timed_event
 from tests.support.scenarios import (
     ALICE,
     calendar,
@@ -198,10 +198,31 @@ def test_lost_calendar_access_is_recorded_not_retried_in_a_loop(stack: Stack) ->
 
 
 def conference_on_event_in(stack: Stack, calendar_id: str) -> None:
-    from tests.support.calendar_user import CalendarUser
-
     user = CalendarUser(stack.calendar.api_endpoint, ALICE)
     event = user.insert(calendar_id, timed_event("t", "2030-01-01T09:00:00", "2030-01-01T10:00:00"))
     data = stack.create_conference(ALICE, calendar_id, event["id"]).json()["conferenceData"]
     user.save_conference(calendar_id, event["id"], data)
     settle(stack)
+
+
+def test_a_stopped_calendar_is_resumed_by_the_next_user_with_access(stack: Stack) -> None:
+    team = "team@example.com"
+    carol = "carol@example.com"
+    stack.calendar.control.create_calendar(team, owner="owner@example.com", writers=[ALICE])
+    conference_on_event_in(stack, team)
+    stack.calendar.control.set_access(team, readers=[], writers=[carol])
+    age_last_sync(stack, team)
+    sweep(stack)
+    assert calendar_doc(stack, team)["setupState"] == "access_revoked"
+    # Carol, who can reach the calendar, adds a conference to another event of it.
+    user = CalendarUser(stack.calendar.api_endpoint, carol)
+    event = user.insert(team, timed_event("c", "2030-02-01T09:00:00", "2030-02-01T10:00:00"))
+    assert stack.create_conference(carol, team, event["id"]).status_code == 200
+    assert calendar_doc(stack, team)["syncUser"] == carol
+
+    report = sweep(stack)
+
+    assert report["set_up"] == 1
+    doc = calendar_doc(stack, team)
+    assert doc["setupState"] == "ready"
+    assert channel_of(stack, team)["owner"] == carol
