@@ -1,0 +1,126 @@
+"""Settings: every problem named at once; Cloud Run refuses the local-only choices."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.config import CalendarCredentialsMode, load_settings
+from shared.errors import ConfigurationError
+
+LOCAL = {
+    "GOOGLE_CLOUD_PROJECT": "p",
+    "SYNC_WEBHOOK_URL": "https://sync.example.com/",
+    "ADDON_OAUTH_CLIENT_ID": "client",
+    "CALENDAR_CREDENTIALS": "anonymous",
+}
+DEPLOYED = {
+    "GOOGLE_CLOUD_PROJECT": "p",
+    "SYNC_WEBHOOK_URL": "https://sync.example.com/",
+    "ADDON_OAUTH_CLIENT_ID": "client",
+    "ALLOWED_DOMAINS": "Example.com, other.org",
+    "DELEGATION_SERVICE_ACCOUNT": "conf-create@p.iam.gserviceaccount.com",
+    "K_SERVICE": "create-conference",
+}
+
+
+def problems_of(env: dict[str, str]) -> str:
+    with pytest.raises(ConfigurationError) as failure:
+        load_settings(env)
+    return "; ".join(failure.value.problems)
+
+
+def test_every_missing_name_is_listed_at_once() -> None:
+    text = problems_of({})
+
+    for name in (
+        "GOOGLE_CLOUD_PROJECT",
+        "SYNC_WEBHOOK_URL",
+        "ADDON_OAUTH_CLIENT_ID",
+        "ALLOWED_DOMAINS",
+        "DELEGATION_SERVICE_ACCOUNT",
+    ):
+        assert name in text
+
+
+def test_deployed_settings_load_with_defaults() -> None:
+    settings = load_settings(DEPLOYED)
+
+    assert settings.calendar_credentials is CalendarCredentialsMode.DELEGATED
+    assert settings.allowed_domains == ("example.com", "other.org")
+    assert settings.id_token_certs_url == "https://www.googleapis.com/oauth2/v1/certs"
+    assert settings.conference_provider == "jitsi"
+    assert settings.jitsi_base_url == "https://meet.jit.si"
+    assert settings.running_on_cloud_run is True
+    assert settings.reservation_lease_seconds == 60.0
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"CALENDAR_CREDENTIALS": "anonymous"}, "anonymous"),
+        ({"FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080"}, "FIRESTORE_EMULATOR_HOST"),
+        ({"GOOGLE_ID_TOKEN_CERTS_URL": "http://127.0.0.1:9/certs"}, "GOOGLE_ID_TOKEN_CERTS_URL"),
+        ({"GOOGLE_ID_TOKEN_CERTS_URL": "https://evil.example.com/certs"}, "CERTS_URL"),
+        ({"CALENDAR_API_ENDPOINT": "http://127.0.0.1:8091/calendar/v3/"}, "https"),
+    ],
+)
+def test_cloud_run_refuses_local_only_choices(extra: dict[str, str], problem: str) -> None:
+    assert problem in problems_of({**DEPLOYED, **extra})
+
+
+def test_the_same_choices_are_fine_locally() -> None:
+    settings = load_settings(
+        {
+            **LOCAL,
+            "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8080",
+            "GOOGLE_ID_TOKEN_CERTS_URL": "http://127.0.0.1:9/certs",
+            "CALENDAR_API_ENDPOINT": "http://127.0.0.1:8091/calendar/v3/",
+        }
+    )
+
+    assert settings.calendar_credentials is CalendarCredentialsMode.ANONYMOUS
+    assert settings.calendar_api_endpoint == "http://127.0.0.1:8091/calendar/v3/"
+
+
+def test_zoom_needs_its_credentials_named() -> None:
+    text = problems_of({**LOCAL, "CONFERENCE_PROVIDER": "zoom"})
+
+    for name in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"):
+        assert name in text
+
+
+def test_zoom_secret_is_not_in_the_settings_repr() -> None:
+    settings = load_settings(
+        {
+            **LOCAL,
+            "CONFERENCE_PROVIDER": "zoom",
+            "ZOOM_ACCOUNT_ID": "a",
+            "ZOOM_CLIENT_ID": "c",
+            "ZOOM_CLIENT_SECRET": "canary-secret-123",
+        }
+    )
+
+    assert settings.zoom is not None
+    assert settings.zoom.client_secret == "canary-secret-123"
+    assert "canary-secret-123" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"CONFERENCE_PROVIDER": "webex"}, "CONFERENCE_PROVIDER"),
+        ({"CALENDAR_CREDENTIALS": "keyfile"}, "CALENDAR_CREDENTIALS"),
+        ({"SYNC_WEBHOOK_URL": "ftp://x"}, "SYNC_WEBHOOK_URL"),
+        ({"CALENDAR_API_ENDPOINT": "http://127.0.0.1:8091/calendar/v3"}, "end with '/'"),
+        ({"RESERVATION_LEASE_SECONDS": "soon"}, "RESERVATION_LEASE_SECONDS"),
+        ({"CREATE_WAIT_SECONDS": "-1"}, "CREATE_WAIT_SECONDS"),
+    ],
+)
+def test_invalid_values_are_named(extra: dict[str, str], problem: str) -> None:
+    assert problem in problems_of({**LOCAL, **extra})
+
+
+def test_a_custom_provider_factory_is_accepted() -> None:
+    settings = load_settings({**LOCAL, "CONFERENCE_PROVIDER": "mypkg.providers:make"})
+
+    assert settings.conference_provider == "mypkg.providers:make"
