@@ -23,10 +23,13 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clock import utcnow
+from shared.retries import retry_transient
 from shared.state.firestore_client import as_dict, digest, translated_errors
 
 CALENDARS = "calendars"
 CHANNELS = "channels"
+MESSAGE_COUNTS = "syncMessages"
+SYNC_LEASES = "syncLeases"
 
 
 class SetupState(StrEnum):
@@ -122,6 +125,8 @@ class CalendarStore:
         self._clock = clock
         self._calendars = client.collection(CALENDARS)
         self._channels = client.collection(CHANNELS)
+        self._counters = client.collection(MESSAGE_COUNTS)
+        self._leases = client.collection(SYNC_LEASES)
 
     # -- calendars -------------------------------------------------------------------
     def calendar_ref(self, calendar_id: str) -> Any:
@@ -147,7 +152,6 @@ class CalendarStore:
                         "setupState": SetupState.PENDING.value,
                         "createdAt": now,
                         "updatedAt": now,
-                        "pendingMessages": 0,
                     }
                 )
             except gexc.AlreadyExists:
@@ -187,6 +191,8 @@ class CalendarStore:
     def delete_calendar(self, calendar_id: str) -> None:
         with translated_errors("calendar delete"):
             self.calendar_ref(calendar_id).delete()
+            self._counter_ref(calendar_id).delete()
+            self._lease_ref(calendar_id).delete()
 
     def where(self, field_name: str, op: str, value: Any, limit: int) -> list[CalendarState]:
         """Up to ``limit`` calendars matching one single-field filter (no composite index)."""
@@ -200,74 +206,114 @@ class CalendarStore:
             return [Channel.from_doc(dict(s.to_dict() or {})) for s in query.stream()]
 
     # -- the sync lease --------------------------------------------------------------
+    # Messages are counted in a document of their own (``syncMessages/``), so that a
+    # burst of increments never collides with the lease transactions on the calendar's
+    # document. Protocol (see LeasedSync): count, then read the lease; the holder
+    # releases, then re-reads the count and takes the lease again if it moved.
+    def _counter_ref(self, calendar_id: str) -> Any:
+        return self._counters.document(calendar_doc_id(calendar_id))
+
     def note_message(self, calendar_id: str) -> None:
-        """Count a push message (one non-transactional increment)."""
+        """Count a push message: one non-transactional increment."""
+
+        def increment() -> None:
+            with translated_errors("message count"):
+                self._counter_ref(calendar_id).set({"count": firestore.Increment(1)}, merge=True)
+
+        retry_transient(increment, what="message count", budget_seconds=3.0, base_delay=0.02)
+
+    def message_count(self, calendar_id: str) -> int:
         with translated_errors("message count"):
-            self.calendar_ref(calendar_id).update({"pendingMessages": firestore.Increment(1)})
+            data = as_dict(self._counter_ref(calendar_id).get())
+        return int((data or {}).get("count", 0))
+
+    def _lease_ref(self, calendar_id: str) -> Any:
+        return self._leases.document(calendar_doc_id(calendar_id))
+
+    def lease_is_live(self, calendar_id: str) -> bool:
+        """A plain read: True when a holder's lease has not expired (checked in code)."""
+        with translated_errors("lease read"):
+            data = as_dict(self._lease_ref(calendar_id).get())
+        return data is not None and data["expiresAt"] > self._clock()
 
     def acquire_lease(self, calendar_id: str, lease_seconds: float) -> SyncLease | None:
-        """Take the calendar's sync lease; None when another holder's lease is live."""
-        ref = self.calendar_ref(calendar_id)
+        """Take the calendar's sync lease; None when another holder's lease is live.
+
+        The lease is a document taken with ``create()`` (exactly one caller wins, the
+        others learn it at once: no transaction to contend on); an expired one is
+        removed under a precondition on its update time and taken anew. ``seen`` is the
+        message count read after the lease was taken: every message counted before it
+        is served by the pass that follows.
+        """
+        ref = self._lease_ref(calendar_id)
         owner = secrets.token_hex(16)
-
-        @firestore.transactional
-        def attempt(transaction: Any) -> SyncLease | None:
-            data = as_dict(ref.get(transaction=transaction))
-            now = self._clock()
-            if data is None:
-                return None
-            expires = data.get("leaseExpiresAt")
-            if data.get("leaseOwner") and expires is not None and expires > now:
-                return None
-            transaction.update(
-                ref,
-                {"leaseOwner": owner, "leaseExpiresAt": now + timedelta(seconds=lease_seconds)},
-            )
-            return SyncLease(
-                CalendarState.from_doc(data), owner, int(data.get("pendingMessages", 0))
-            )
-
         with translated_errors("sync lease"):
-            lease: SyncLease | None = attempt(self._client.transaction())
-            return lease
+            for _ in range(2):
+                now = self._clock()
+                try:
+                    ref.create(
+                        {
+                            "calendarId": calendar_id,
+                            "owner": owner,
+                            "expiresAt": now + timedelta(seconds=lease_seconds),
+                        }
+                    )
+                    break
+                except gexc.AlreadyExists:
+                    snapshot = ref.get()
+                    data = as_dict(snapshot)
+                    if data is not None and data["expiresAt"] > now:
+                        return None
+                    if data is not None:
+                        try:  # expired: its holder died; remove it unless replaced meanwhile
+                            ref.delete(
+                                option=self._client.write_option(
+                                    last_update_time=snapshot.update_time
+                                )
+                            )
+                        except (gexc.FailedPrecondition, gexc.NotFound):
+                            return None
+            else:
+                return None
+        state = self.get_calendar(calendar_id)
+        if state is None:  # the calendar was torn down meanwhile
+            self._release(calendar_id, owner)
+            return None
+        return SyncLease(state, owner, self.message_count(calendar_id))
 
     def finish_pass(self, lease: SyncLease, lease_seconds: float) -> bool:
-        """Release the lease if no message arrived during the pass (True), else keep it,
-        extended, and move ``lease.seen`` on (False: sync again)."""
-        ref = self.calendar_ref(lease.calendar.calendar_id)
-
-        @firestore.transactional
-        def attempt(transaction: Any) -> int | None:
-            data = as_dict(ref.get(transaction=transaction))
-            if data is None or data.get("leaseOwner") != lease.owner:
-                return None  # lost (expired and taken): the new holder syncs
-            count = int(data.get("pendingMessages", 0))
-            if count == lease.seen:
-                transaction.update(ref, {"leaseOwner": None, "leaseExpiresAt": None})
-                return None
-            expires = self._clock() + timedelta(seconds=lease_seconds)
-            transaction.update(ref, {"leaseExpiresAt": expires})
-            return count
-
-        with translated_errors("sync lease"):
-            count = attempt(self._client.transaction())
-        if count is None:
+        """Release the lease; then, if messages arrived during the pass, take it again
+        (False: sync once more). True when done: nothing new, or another holder took the
+        lease meanwhile and serves the new messages."""
+        calendar_id = lease.calendar.calendar_id
+        self.release_lease(lease)
+        if self.message_count(calendar_id) == lease.seen:
             return True
-        lease.seen = count
+        again = self.acquire_lease(calendar_id, lease_seconds)
+        if again is None:
+            return True
+        lease.owner, lease.seen, lease.calendar = again.owner, again.seen, again.calendar
         return False
 
     def release_lease(self, lease: SyncLease) -> None:
-        """Give the lease up (after a failure) if we still hold it."""
-        ref = self.calendar_ref(lease.calendar.calendar_id)
+        """Give the lease up if we still hold it."""
+        self._release(lease.calendar.calendar_id, lease.owner)
 
-        @firestore.transactional
-        def attempt(transaction: Any) -> None:
-            data = as_dict(ref.get(transaction=transaction))
-            if data is not None and data.get("leaseOwner") == lease.owner:
-                transaction.update(ref, {"leaseOwner": None, "leaseExpiresAt": None})
-
+    def _release(self, calendar_id: str, owner: str) -> None:
+        ref = self._lease_ref(calendar_id)
         with translated_errors("sync lease"):
-            attempt(self._client.transaction())
+            snapshot = ref.get()
+            data = as_dict(snapshot)
+            if data is None or data.get("owner") != owner:
+                return
+            try:
+                ref.delete(option=self._client.write_option(last_update_time=snapshot.update_time))
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                return
+
+    def delete_message_count(self, calendar_id: str) -> None:
+        with translated_errors("message count"):
+            self._counter_ref(calendar_id).delete()
 
     # -- channels --------------------------------------------------------------------
     def save_channel(self, channel_id: str, calendar_id: str, token: str) -> Channel:

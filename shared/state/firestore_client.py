@@ -47,6 +47,12 @@ def translated_errors(what: str) -> Iterator[None]:
         gexc.ResourceExhausted,
     ) as err:
         raise TransientFailure(f"Firestore unavailable during {what}") from err
+    except ValueError as err:
+        # A transaction that kept meeting contention ("Failed to commit transaction in N
+        # attempts") is a ValueError in google-cloud-firestore.
+        if "attempts" not in str(err):
+            raise
+        raise TransientFailure(f"Firestore contention during {what}") from err
 
 
 def as_dict(snapshot: Any) -> dict[str, Any] | None:

@@ -117,8 +117,12 @@ class Sweep:
             if cal.setup_state is not SetupState.READY:
                 continue
 
-            def renew(lease: SyncLease, cal: CalendarState = cal) -> None:
-                self.renew_channel(cal)
+            def renew(lease: SyncLease) -> None:
+                fresh = lease.calendar  # read under the lease: another sweep may be done
+                expires = fresh.channel_expires_at
+                if fresh.setup_state is not SetupState.READY or not expires or expires >= cutoff:
+                    return
+                self.renew_channel(fresh)
                 report["renewed"] += 1
 
             self._with_lease(cal.calendar_id, report, renew)
@@ -141,8 +145,10 @@ class Sweep:
     def _finish_setups(self, report: dict[str, int]) -> None:
         for cal in self._batch("setupState", "==", SetupState.PENDING.value):
 
-            def finish(lease: SyncLease, cal: CalendarState = cal) -> None:
-                self.finish_setup(cal)
+            def finish(lease: SyncLease) -> None:
+                if lease.calendar.setup_state is not SetupState.PENDING:
+                    return  # finished by another sweep meanwhile
+                self.finish_setup(lease.calendar)
                 report["set_up"] += 1
 
             self._with_lease(cal.calendar_id, report, finish)
@@ -188,8 +194,10 @@ class Sweep:
         for cal in self._batch("lastSyncAt", "<", cutoff):
             if not self._conferences.any_for_calendar(cal.calendar_id):
 
-                def tear_down(lease: SyncLease, cal: CalendarState = cal) -> None:
-                    self.tear_down(cal)
+                def tear_down(lease: SyncLease) -> None:
+                    if self._conferences.any_for_calendar(lease.calendar.calendar_id):
+                        return  # a conference was created meanwhile
+                    self.tear_down(lease.calendar)
                     report["torn_down"] += 1
 
                 self._with_lease(cal.calendar_id, report, tear_down)
@@ -198,7 +206,10 @@ class Sweep:
                 self._calendars.update_calendar(cal.calendar_id, {"lastSyncAt": self._now()})
                 continue
 
-            def sync(lease: SyncLease, cal: CalendarState = cal) -> None:
+            def sync(lease: SyncLease) -> None:
+                last = lease.calendar.last_sync_at
+                if last is not None and last >= cutoff:
+                    return  # synced meanwhile (by a message or another sweep)
                 self._leased_sync.run(lease)
                 report["synced"] += 1
 

@@ -116,8 +116,16 @@ class LeasedSync:
             raise
 
     def sync_now(self, calendar_id: str) -> Outcome:
-        """Count a message and sync unless a holder already does (then it is coalesced)."""
+        """Count a message and sync unless a holder already does (then it is coalesced).
+
+        The count comes first, the lease is read after: a holder, once it has released
+        the lease, reads the count again and takes the lease back if it moved. So a
+        message that sees the lease held (a plain read, no transaction) is sure to be
+        served, by that holder or by whoever takes the lease next.
+        """
         self._calendars.note_message(calendar_id)
+        if self._calendars.lease_is_live(calendar_id):
+            return Outcome.COALESCED
         lease = self._calendars.acquire_lease(calendar_id, self._lease_seconds)
         if lease is None:
             return Outcome.COALESCED

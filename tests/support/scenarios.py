@@ -31,7 +31,7 @@ def settle(stack: Stack) -> None:
     (a delivery can time out while its sync goes on)."""
     stack.calendar.wait_for_deliveries(timeout=60)
     wait_for(
-        lambda: all(not c.get("leaseOwner") for c in stack.docs("calendars")),
+        lambda: not stack.docs("syncLeases"),
         timeout=60,
         what="running syncs to finish",
     )

@@ -1,0 +1,46 @@
+"""Fixtures of the integration tier: the Zoom-configured stack.
+
+It is started once per session, on top of the session's emulator, Calendar server and
+token issuer (``stack_session``), and only when a test asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.stack import PROJECT, Stack
+from tests.support.zoom_stack import ZoomStack, start_zoom_stack, stop_zoom_stack
+
+
+@pytest.fixture(scope="session")
+def zoom_stack_session(
+    stack_session: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ZoomStack]:
+    zoom_stack = start_zoom_stack(stack_session, tmp_path_factory.mktemp("zoom-stack"))
+    try:
+        yield zoom_stack
+    finally:
+        stop_zoom_stack(zoom_stack)
+
+
+@pytest.fixture
+def zoom_stack(zoom_stack_session: ZoomStack) -> Iterator[ZoomStack]:
+    """The Zoom stack with Firestore and the Calendar server emptied (as ``stack`` does),
+    the Zoom server serving and reset to the canary account and its users, and the log
+    positions marked."""
+    stack = zoom_stack_session
+    os.environ["FIRESTORE_EMULATOR_HOST"] = stack.emulator.host
+    stack.calendar.wait_for_deliveries(timeout=20)
+    stack.emulator.clear(PROJECT)
+    stack.calendar.reset()
+    stack.zoom_up()
+    stack.configure_zoom()
+    for process in stack.processes():
+        if not process.alive():
+            process.start()
+    stack.mark_logs()
+    yield stack
+    stack.calendar.wait_for_deliveries(timeout=20)

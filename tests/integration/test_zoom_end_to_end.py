@@ -1,0 +1,486 @@
+"""The Zoom provider end to end over HTTP: functions-framework processes with
+``CONFERENCE_PROVIDER=zoom``, the Firestore emulator, the local Calendar server, the local
+token issuer and the local Zoom server, whose call log is the record of what Zoom saw."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from local.zoom_server import Call
+from shared.conference_data import validate_conference_data
+from shared.state.calendars import calendar_doc_id
+from tests.support.calendar_user import CalendarUser, timed_event
+from tests.support.scenarios import (
+    ALICE,
+    Scenario,
+    calendar,
+    conference_on_event,
+    mapping,
+    settle,
+)
+from tests.support.zoom_stack import (
+    ACCOUNT_ID,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    CREATE_RETRY_SECONDS,
+    FOREIGN_USER,
+    ZoomStack,
+    basic_credentials,
+)
+
+pytestmark = pytest.mark.integration
+
+BERLIN = "Europe/Berlin"
+CAROL = "carol@example.com"  # in the allowed domain, but no user of the Zoom account
+
+
+def new_event(stack: ZoomStack, owner: str = ALICE, body: dict[str, Any] | None = None) -> str:
+    user = calendar(stack, owner)
+    event = user.insert(
+        owner,
+        body
+        or timed_event(
+            "Planning", "2030-03-04T10:00:00", "2030-03-04T11:00:00", description="agenda"
+        ),
+    )
+    return str(event["id"])
+
+
+def conference(response: requests.Response) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "conferenceData" in body, body
+    data: dict[str, Any] = body["conferenceData"]
+    return data
+
+
+def conference_error(response: requests.Response) -> str:
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "conferenceError" in body, body
+    return str(body["conferenceError"]["type"])
+
+
+def the_meeting(stack: ZoomStack) -> dict[str, Any]:
+    [meeting] = stack.zoom.meetings()
+    return meeting
+
+
+def edit(scenario: Scenario, body: dict[str, Any]) -> None:
+    scenario.user.patch(scenario.calendar_id, scenario.event_id, body)
+
+
+def moved(start: str, end: str) -> dict[str, Any]:
+    return {
+        "start": {"dateTime": start, "timeZone": BERLIN},
+        "end": {"dateTime": end, "timeZone": BERLIN},
+    }
+
+
+def trail(calls: list[Call]) -> list[tuple[str, int]]:
+    return [(call.operation, call.status) for call in calls]
+
+
+def nothing_created(stack: ZoomStack) -> bool:
+    return not stack.state_written() and stack.zoom.meetings() == [] and not stack.applied("create")
+
+
+# -- creation --------------------------------------------------------------------------
+
+
+def test_a_created_event_gets_a_zoom_meeting_with_video_phones_and_more(
+    zoom_stack: ZoomStack,
+) -> None:
+    scenario = conference_on_event(zoom_stack)
+
+    data = scenario.conference
+    validate_conference_data(data)
+    meeting = the_meeting(zoom_stack)
+    meeting_id = str(meeting["id"])
+    assert data["conferenceId"] == meeting_id
+    assert data["conferenceSolution"]["name"] == "Zoom Meeting"
+    assert data["parameters"]["addOnParameters"]["parameters"]["meetingUuid"] == meeting["uuid"]
+    entry_points = data["entryPoints"]
+    types = [entry["entryPointType"] for entry in entry_points]
+    assert types == ["video", "phone", "phone", "phone", "more"]
+    video = entry_points[0]
+    assert video["uri"] == meeting["join_url"]
+    assert video["meetingCode"] == meeting_id
+    assert video["passcode"] == meeting["password"]
+    # Alice dials in from the US: the toll-free number first, then a toll number.
+    tap = f",,{meeting_id}#,,,,*{meeting['pstn_password']}#"
+    first, second, third = entry_points[1:4]
+    assert first["uri"] == f"tel:+18778535247{tap}"
+    assert first["entryPointFeatures"] == ["toll_free"]
+    assert second["uri"] == f"tel:+16465588656{tap}"
+    assert second["entryPointFeatures"] == ["toll"]
+    assert third["uri"] == f"tel:+16699006833{tap}"
+    assert {entry["regionCode"] for entry in (first, second, third)} == {"US"}
+    assert entry_points[4]["uri"] == "https://us05web.zoom.us/zoomconference"
+    # Zoom answered the create with the host's start_url: it goes nowhere.
+    [created] = zoom_stack.applied("create")
+    assert created.path == f"/v2/users/{ALICE}/meetings"
+    assert created.raw_path == "/v2/users/alice%40example.com/meetings"
+    for stored in (
+        data,
+        scenario.user.get(ALICE, scenario.event_id),
+        zoom_stack.docs("conferences"),
+    ):
+        text = json.dumps(stored, default=str)
+        assert f"/s/{meeting_id}" not in text
+        assert "zak=" not in text
+    assert mapping(zoom_stack, ALICE, scenario.event_id)["meetingId"] == meeting_id
+
+
+def test_the_meeting_is_built_from_the_event(zoom_stack: ZoomStack) -> None:
+    event_id = new_event(zoom_stack)
+
+    conference(zoom_stack.create_conference(ALICE, ALICE, event_id))
+
+    [created] = zoom_stack.applied("create")
+    assert created.body["topic"] == "Planning"
+    assert created.body["agenda"] == "agenda"
+    assert created.body["type"] == 2
+    assert created.body["start_time"] == "2030-03-04T10:00:00"
+    assert created.body["timezone"] == BERLIN
+    assert created.body["duration"] == 60
+    assert created.body["settings"]["auto_recording"] == "none"
+    meeting = the_meeting(zoom_stack)
+    assert meeting["start_time"] == "2030-03-04T09:00:00Z"
+    assert meeting["host_email"] == ALICE
+
+
+def test_the_recorded_solution_records_in_the_cloud(zoom_stack: ZoomStack) -> None:
+    scenario = conference_on_event(zoom_stack, solution_id="2")
+
+    edit(scenario, {"summary": "Recorded and renamed"})
+    settle(zoom_stack)
+
+    validate_conference_data(scenario.conference)
+    assert scenario.conference["conferenceSolution"]["name"] == "Zoom Meeting (recorded)"
+    assert scenario.conference["parameters"]["addOnParameters"]["parameters"]["solutionId"] == "2"
+    [created] = zoom_stack.applied("create")
+    assert created.body["settings"]["auto_recording"] == "cloud"
+    [updated] = zoom_stack.applied("update")
+    assert updated.body["settings"]["auto_recording"] == "cloud"  # sync keeps the solution
+    assert the_meeting(zoom_stack)["settings"]["auto_recording"] == "cloud"
+    assert mapping(zoom_stack, ALICE, scenario.event_id)["solutionId"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("rule", "zoom_type", "recurrence"),
+    [
+        (
+            "RRULE:FREQ=WEEKLY;COUNT=10",
+            8,
+            {"type": 2, "repeat_interval": 1, "weekly_days": "2", "end_times": 10},
+        ),
+        ("RRULE:FREQ=WEEKLY", 3, None),  # no end: Zoom's type 8 stops at 50
+    ],
+    ids=["weekly-ten-times", "endless"],
+)
+def test_a_recurring_series_gets_a_recurring_meeting(
+    zoom_stack: ZoomStack, rule: str, zoom_type: int, recurrence: dict[str, Any] | None
+) -> None:
+    series = timed_event("Weekly", "2030-03-04T10:00:00", "2030-03-04T11:00:00", recurrence=[rule])
+
+    scenario = conference_on_event(zoom_stack, body=series)
+
+    validate_conference_data(scenario.conference)
+    [created] = zoom_stack.applied("create")
+    assert created.body["type"] == zoom_type
+    assert created.body.get("recurrence") == recurrence
+    meeting = the_meeting(zoom_stack)
+    assert meeting["type"] == zoom_type
+    if zoom_type == 8:
+        assert created.body["start_time"] == "2030-03-04T10:00:00"
+        assert len(meeting["occurrences"]) == 10
+        assert meeting["occurrences"][-1]["start_time"] == "2030-05-06T08:00:00Z"
+
+
+# -- sync ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "sent", "stored"),
+    [
+        (
+            moved("2030-03-05T14:00:00", "2030-03-05T15:30:00"),
+            {"start_time": "2030-03-05T14:00:00", "timezone": BERLIN, "duration": 90},
+            {"start_time": "2030-03-05T13:00:00Z", "duration": 90},
+        ),
+        ({"summary": "A new title"}, {"topic": "A new title"}, {"topic": "A new title"}),
+        ({"description": "A new agenda"}, {"agenda": "A new agenda"}, {"agenda": "A new agenda"}),
+    ],
+    ids=["move", "rename", "new-description"],
+)
+def test_a_change_patches_the_meeting_exactly_once(
+    zoom_stack: ZoomStack, change: dict[str, Any], sent: dict[str, Any], stored: dict[str, Any]
+) -> None:
+    scenario = conference_on_event(zoom_stack)
+    meeting_id = scenario.conference["conferenceId"]
+
+    edit(scenario, change)
+    settle(zoom_stack)
+
+    [update] = zoom_stack.applied("update")
+    assert {call.status for call in zoom_stack.zoom_calls("update")} <= {204, 401}
+    assert update.method == "PATCH"
+    assert update.path == f"/v2/meetings/{meeting_id}"
+    assert {key: update.body[key] for key in sent} == sent
+    meeting = zoom_stack.meeting(meeting_id)
+    assert {key: meeting[key] for key in stored} == stored
+    assert zoom_stack.zoom_calls("delete") == []
+    assert len(zoom_stack.applied("create")) == 1
+
+
+def test_a_colour_change_patches_nothing(zoom_stack: ZoomStack) -> None:
+    scenario = conference_on_event(zoom_stack)
+    lists_before = len(zoom_stack.calendar.control.calls("events.list"))
+
+    edit(scenario, {"colorId": "5"})
+    settle(zoom_stack)
+
+    assert len(zoom_stack.calendar.control.calls("events.list")) > lists_before  # it did sync
+    assert zoom_stack.zoom_calls("update") == []
+    assert zoom_stack.zoom_calls("delete") == []
+
+
+def test_cancelling_the_event_deletes_the_meeting_exactly_once(zoom_stack: ZoomStack) -> None:
+    scenario = conference_on_event(zoom_stack)
+    meeting_id = scenario.conference["conferenceId"]
+
+    scenario.user.delete(ALICE, scenario.event_id)
+    settle(zoom_stack)
+
+    [delete] = zoom_stack.applied("delete")
+    assert delete.path == f"/v2/meetings/{meeting_id}"
+    assert delete.query == {"schedule_for_reminder": "false"}
+    assert {call.status for call in zoom_stack.zoom_calls("delete")} <= {204, 401}
+    assert zoom_stack.zoom.meetings() == []
+    assert mapping(zoom_stack, ALICE, scenario.event_id) == {}
+    assert zoom_stack.zoom_calls("update") == []
+
+
+def test_an_expired_token_is_replaced_between_two_changes(zoom_stack: ZoomStack) -> None:
+    scenario = conference_on_event(zoom_stack)
+    edit(scenario, {"summary": "Before expiry"})
+    settle(zoom_stack)
+    assert len(zoom_stack.applied("update")) == 1
+    seen = len(zoom_stack.zoom_calls())
+
+    zoom_stack.zoom.expire_tokens()
+    edit(scenario, moved("2030-03-07T09:00:00", "2030-03-07T10:00:00"))
+    settle(zoom_stack)
+
+    after = zoom_stack.zoom_calls()[seen:]
+    assert trail(after) == [("update", 401), ("token", 200), ("update", 204), ("get", 200)]
+    meeting = zoom_stack.meeting(scenario.conference["conferenceId"])
+    assert meeting["topic"] == "Before expiry"
+    assert meeting["start_time"] == "2030-03-07T08:00:00Z"
+
+
+# -- failures at creation --------------------------------------------------------------
+
+
+def _seconds(now: datetime) -> tuple[str, datetime]:
+    return "1", now + timedelta(seconds=1)
+
+
+def _date(now: datetime) -> tuple[str, datetime]:
+    """Zoom's ISO-8601 form, one to two seconds ahead (it has whole seconds only)."""
+    at = (now + timedelta(seconds=2)).replace(microsecond=0)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ"), at
+
+
+@pytest.mark.parametrize("form", [_seconds, _date], ids=["seconds", "iso-date"])
+def test_429_at_creation_is_retried_after_retry_after(
+    zoom_stack: ZoomStack, form: Callable[[datetime], tuple[str, datetime]]
+) -> None:
+    event_id = new_event(zoom_stack)
+    retry_after, earliest = form(datetime.now(UTC))
+    zoom_stack.zoom.inject("create", "rate_limit", retry_after=retry_after)
+
+    data = conference(zoom_stack.create_conference(ALICE, ALICE, event_id))
+
+    assert datetime.now(UTC) >= earliest  # it waited as told, not its own short backoff
+    validate_conference_data(data)
+    statuses = [call.status for call in zoom_stack.zoom_calls("create")]
+    assert statuses[0] == 429
+    assert statuses.count(201) == 1
+    assert data["conferenceId"] == str(the_meeting(zoom_stack)["id"])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"retry_after": "3600"}, {"daily": True}],
+    ids=["an-hour", "daily-limit-date"],
+)
+def test_429_longer_than_the_retry_budget_is_temporary_at_once(
+    zoom_stack: ZoomStack, options: dict[str, Any]
+) -> None:
+    event_id = new_event(zoom_stack)
+    zoom_stack.zoom.inject("create", "rate_limit", **options)
+
+    started = time.monotonic()
+    answer = zoom_stack.create_conference(ALICE, ALICE, event_id)
+
+    assert conference_error(answer) == "TEMPORARY"
+    assert time.monotonic() - started < CREATE_RETRY_SECONDS
+    assert [call.status for call in zoom_stack.zoom_calls("create")] == [429]
+    assert nothing_created(zoom_stack)
+
+
+@pytest.mark.parametrize("outage", ["503", "unreachable"])
+def test_zoom_down_at_creation_is_temporary_and_writes_nothing(
+    zoom_stack: ZoomStack, outage: str
+) -> None:
+    event_id = new_event(zoom_stack)
+    if outage == "503":
+        zoom_stack.zoom.inject("*", "status", status=503, count=10_000)
+    else:
+        zoom_stack.zoom_down()
+
+    started = time.monotonic()
+    answer = zoom_stack.create_conference(ALICE, ALICE, event_id)
+    elapsed = time.monotonic() - started
+    zoom_stack.zoom_up()
+
+    assert conference_error(answer) == "TEMPORARY"
+    # Retried, within a bound: the provider's budget, inside the creation's own.
+    assert 0.5 < elapsed < 2 * CREATE_RETRY_SECONDS + 1
+    if outage == "503":
+        assert len(zoom_stack.zoom_calls()) >= 2
+    assert nothing_created(zoom_stack)
+
+
+@pytest.mark.parametrize(
+    ("host", "zoom_code"),
+    [(CAROL, 1001), (FOREIGN_USER, 1010)],
+    ids=["unknown-to-zoom", "user-of-another-account"],
+)
+def test_a_host_unknown_to_the_zoom_account_is_permission_denied(
+    zoom_stack: ZoomStack, host: str, zoom_code: int
+) -> None:
+    event_id = new_event(zoom_stack, owner=host)
+
+    answer = zoom_stack.create_conference(host, host, event_id)
+
+    assert conference_error(answer) == "PERMISSION_DENIED"
+    assert nothing_created(zoom_stack)
+    assert zoom_stack.zoom_calls("create")[-1].path == f"/v2/users/{host}/meetings"
+    [refusal] = [
+        line
+        for line in zoom_stack.recent_log_lines(zoom_stack.create)
+        if line["message"] == "conference not created"
+    ]
+    assert refusal["error"] == "PERMISSION_DENIED"
+    assert "not a user of the Zoom account" in refusal["reason"]
+    assert f"Zoom code {zoom_code}" in refusal["reason"]
+
+
+def test_wrong_zoom_credentials_are_permanent_with_an_error_log(zoom_stack: ZoomStack) -> None:
+    event_id = new_event(zoom_stack)
+    # The app's secret was rotated on Zoom; the deployment still has the old one.
+    zoom_stack.zoom.add_account(ACCOUNT_ID, CLIENT_ID, "rotated-secret-0d4a")
+
+    answer = zoom_stack.create_conference(ALICE, ALICE, event_id)
+
+    assert conference_error(answer) == "PERMANENT"
+    assert nothing_created(zoom_stack)
+    assert [call.status for call in zoom_stack.zoom_calls("token")] == [400]
+    lines = zoom_stack.recent_log_lines(zoom_stack.create)
+    [operator] = [line for line in lines if line["severity"] == "ERROR"]
+    assert operator["message"] == "zoom refused the app credentials"
+    assert operator["oauth_error"] == "invalid_client"
+    [refusal] = [line for line in lines if line["message"] == "conference not created"]
+    assert "ZOOM_CLIENT_SECRET" in refusal["reason"]
+
+
+# -- failures during sync --------------------------------------------------------------
+
+
+def test_zoom_down_during_sync_answers_503_then_applies_the_change(zoom_stack: ZoomStack) -> None:
+    scenario = conference_on_event(zoom_stack)
+    meeting_id = scenario.conference["conferenceId"]
+    zoom_stack.zoom_down()
+
+    edit(scenario, moved("2030-03-06T09:00:00", "2030-03-06T10:00:00"))
+    settle(zoom_stack)
+    zoom_stack.zoom_up()
+
+    statuses = [d.status for d in zoom_stack.calendar.control.deliveries(calendar_id=ALICE)]
+    assert 503 in statuses
+    assert zoom_stack.zoom_calls("update") == []
+    assert zoom_stack.meeting(meeting_id)["start_time"] == "2030-03-04T09:00:00Z"
+
+    edit(scenario, {"colorId": "3"})  # any later message brings the kept change
+    settle(zoom_stack)
+
+    [update] = zoom_stack.applied("update")
+    assert update.body["start_time"] == "2030-03-06T09:00:00"
+    assert zoom_stack.meeting(meeting_id)["start_time"] == "2030-03-06T08:00:00Z"
+    assert (
+        mapping(zoom_stack, ALICE, scenario.event_id)["spec"]["start"]
+        == "2030-03-06T09:00:00+01:00"
+    )
+
+
+# -- secrets ---------------------------------------------------------------------------
+
+
+def sweep(stack: ZoomStack) -> dict[str, Any]:
+    response = requests.post(stack.sweep.url, timeout=120)
+    assert response.status_code == 200, response.text
+    report: dict[str, Any] = response.json()
+    return report
+
+
+def test_logs_never_carry_the_client_secret_or_an_access_token(zoom_stack: ZoomStack) -> None:
+    # A run through every path that handles a credential: first token, create, update,
+    # refresh after expiry, a sweep's own token, delete, refused credentials.
+    scenario = conference_on_event(zoom_stack)
+    edit(scenario, {"summary": "Renamed"})
+    settle(zoom_stack)
+    zoom_stack.zoom.expire_tokens()
+    edit(scenario, moved("2030-03-08T09:00:00", "2030-03-08T10:00:00"))
+    settle(zoom_stack)
+    zoom_stack.calendar.control.drop_next_messages(ALICE, 1)
+    edit(scenario, {"summary": "Renamed quietly"})
+    settle(zoom_stack)
+    zoom_stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
+        {"lastSyncAt": datetime.now(UTC) - timedelta(hours=2)}
+    )
+    assert sweep(zoom_stack)["synced"] == 1
+    scenario.user.delete(ALICE, scenario.event_id)
+    settle(zoom_stack)
+    zoom_stack.zoom.add_account(ACCOUNT_ID, CLIENT_ID, "rotated-secret-0d4a")
+    zoom_stack.zoom.expire_tokens()
+    other = CalendarUser(zoom_stack.calendar.api_endpoint, ALICE).insert(
+        ALICE, timed_event("Later", "2030-04-01T09:00:00", "2030-04-01T10:00:00")
+    )
+    assert conference_error(zoom_stack.create_conference(ALICE, ALICE, other["id"])) == "PERMANENT"
+    assert trail(zoom_stack.applied("update")) == [("update", 204)] * 3
+    assert trail(zoom_stack.applied("delete")) == [("delete", 204)]
+
+    zoom_stack.remember_tokens()
+    tokens = zoom_stack.issued_tokens
+    logs = zoom_stack.all_logs() + "\n" + zoom_stack.zoom_server_logs()
+    stored = json.dumps(
+        [zoom_stack.docs(name) for name in ("conferences", "calendars", "channels")], default=str
+    )
+
+    assert len(tokens) >= 3  # create's, sync's and its refresh, sweep's
+    assert "zoom access token issued" in logs
+    assert "zoom refused the app credentials" in logs
+    for text in (logs, stored):
+        assert CLIENT_SECRET not in text
+        assert basic_credentials() not in text
+        assert not [token for token in tokens if token in text]
