@@ -31,7 +31,7 @@ from shared.errors import (
     TransientFailure,
 )
 from shared.event_spec import placeholder_spec, spec_from_event
-from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint
+from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint, retry_budget
 from shared.retries import retry_transient
 from shared.solutions import Solution, find_solution
 from shared.state.conferences import (
@@ -217,7 +217,7 @@ class ConferenceCreator:
             meeting = retry_transient(
                 lambda: self._provider.create(spec, solution, user_email, reservation.request_key),
                 what="provider create",
-                budget_seconds=self._settings.provider_retry_seconds,
+                budget_seconds=retry_budget(self._provider, self._settings.provider_retry_seconds),
                 clock=self._clock,
                 sleep=self._sleep,
             )

@@ -71,7 +71,12 @@ def fingerprint(relevant: dict[str, Any]) -> str:
 
 
 class Provider(Protocol):
-    """A conferencing service."""
+    """A conferencing service.
+
+    A provider that retries transient failures itself within ``PROVIDER_RETRY_SECONDS``
+    sets ``retries_itself = True``; callers then make one attempt (see
+    :func:`retry_budget`) instead of retrying around its retries.
+    """
 
     name: str
 
@@ -102,3 +107,8 @@ class Provider(Protocol):
     def delete(self, meeting_id: str) -> None:
         """Delete the meeting; a meeting already gone is success."""
         ...
+
+
+def retry_budget(provider: Provider, budget_seconds: float) -> float:
+    """The retry budget a caller spends around ``provider`` (0: one attempt)."""
+    return 0.0 if getattr(provider, "retries_itself", False) else budget_seconds

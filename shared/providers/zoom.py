@@ -280,6 +280,7 @@ class ZoomProvider:
     """Meetings on one Zoom account, through a Server-to-Server OAuth app."""
 
     name = "zoom"
+    retries_itself = True  # within max_retry_seconds (shared.providers.base.retry_budget)
 
     def __init__(
         self,

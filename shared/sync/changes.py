@@ -36,7 +36,7 @@ from typing import Any
 from shared.calendar_client import CalendarClient
 from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
 from shared.event_spec import spec_from_event
-from shared.providers.base import Provider, fingerprint
+from shared.providers.base import Provider, fingerprint, retry_budget
 from shared.retries import retry_transient
 from shared.solutions import Solution, solutions_for
 from shared.state.calendars import CalendarState, CalendarStore
@@ -87,7 +87,7 @@ class ChangeHandler:
         self._calendars = calendars
         self._calendar = calendar
         self._provider = provider
-        self._provider_retry_seconds = provider_retry_seconds
+        self._provider_retry_seconds = retry_budget(provider, provider_retry_seconds)
         self._on_moved = on_moved
         self._clock = clock
         self._sleep = sleep
