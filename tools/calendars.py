@@ -14,13 +14,14 @@ Firestore is reached with the caller's Application Default Credentials
 but no sync record), the last sync, when its push channel expires, how many conferences
 are mapped on it, and the last error. ``--json`` prints the same as a JSON list.
 
-``uninstall`` stops every push channel (Calendar ``channels.stop``, as the calendar's
-sync user) and then deletes all the bundle's state: ``conferences/``, ``calendars/``,
-``syncMessages/`` and ``channels/``. Stopping needs the functions' settings in the environment (the same
-variables as a deployed function: ``CALENDAR_CREDENTIALS``, ``DELEGATION_SERVICE_ACCOUNT``,
-...), and is only attempted when a channel needs it. A channel that cannot be stopped for
-good (access revoked, unknown user) is reported and expires by itself; when a stop fails
-for a passing reason, nothing is deleted and the command exits 1: run it again.
+``uninstall`` stops every push channel (Calendar ``channels.stop``, as the calendar's sync
+user) and then deletes all the bundle's state: ``conferences/``, ``calendars/``,
+``syncMessages/`` and ``channels/``. Stopping needs the functions' settings in the
+environment (the same variables as a deployed function: ``CALENDAR_CREDENTIALS``,
+``DELEGATION_SERVICE_ACCOUNT``, ...), and is only attempted when a channel needs it. A
+channel that cannot be stopped for good (access revoked, unknown user) is reported and
+expires by itself; when a stop fails for a passing reason, nothing is deleted and the
+command exits 1: run it again.
 
 Exit status: 0 done; 1 a failure, or the confirmation was declined; 2 usage or settings.
 """
