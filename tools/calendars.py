@@ -16,7 +16,7 @@ are mapped on it, and the last error. ``--json`` prints the same as a JSON list.
 
 ``uninstall`` stops every push channel (Calendar ``channels.stop``, as the calendar's sync
 user) and then deletes all the bundle's state: ``conferences/``, ``calendars/``,
-``syncMessages/`` and ``channels/``. Stopping needs the functions' settings in the
+``syncMessages/``, ``syncLeases/`` and ``channels/``. Stopping needs the functions' settings in the
 environment (the same variables as a deployed function: ``CALENDAR_CREDENTIALS``,
 ``DELEGATION_SERVICE_ACCOUNT``, ...), and is only attempted when a channel needs it. A
 channel that cannot be stopped for good (access revoked, unknown user) is reported and
@@ -43,7 +43,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from shared.errors import ConfigurationError, PermanentFailure, TransientFailure
-from shared.state.calendars import CALENDARS, CHANNELS, MESSAGE_COUNTS, SetupState
+from shared.state.calendars import CALENDARS, CHANNELS, MESSAGE_COUNTS, SYNC_LEASES, SetupState
 from shared.state.conferences import COLLECTION as CONFERENCES
 from shared.state.conferences import MappingState
 
@@ -303,7 +303,7 @@ def uninstall(
         client.collection(CHANNELS).document(plan.channel_id).delete()
     if report.failed:
         return report
-    for collection in (CHANNELS, CALENDARS, MESSAGE_COUNTS, CONFERENCES):
+    for collection in (CHANNELS, CALENDARS, MESSAGE_COUNTS, SYNC_LEASES, CONFERENCES):
         report.deleted[collection] = delete_collection(client, collection)
     return report
 

@@ -381,7 +381,10 @@ def test_without_channels_to_stop_no_settings_are_needed(
     status, out, _ = run_main("uninstall", "--yes")
 
     assert status == 0
-    assert "deleted documents: 1 in channels/, 1 in calendars/, 2 in conferences/." in out
+    assert (
+        "deleted documents: 1 in channels/, 1 in calendars/, 0 in syncMessages/, "
+        "0 in syncLeases/, 2 in conferences/."
+    ) in out
     assert counts(db) == {"conferences": 0, "calendars": 0, "channels": 0}
 
 
