@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from shared.calendar_client import CalendarClient
@@ -30,7 +30,7 @@ from shared.errors import (
     PermanentFailure,
     TransientFailure,
 )
-from shared.event_spec import placeholder_spec, spec_from_event
+from shared.event_spec import mapping_expiry, placeholder_spec, spec_from_event
 from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint, retry_budget
 from shared.retries import retry_transient
 from shared.solutions import Solution, find_solution
@@ -252,19 +252,8 @@ class ConferenceCreator:
             "attached": False,  # until sync sees the event carry the conference
             "followers": [],
             "provider": self._provider.name,
-            "expireAt": self._expire_at(spec),
+            "expireAt": mapping_expiry(spec, self._settings.mapping_retention_days, self._now()),
         }
-
-    def _expire_at(self, spec: MeetingSpec) -> datetime | None:
-        """When Firestore's TTL may drop the mapping: a while after the event ended.
-
-        Series never expire by TTL (their end is in the rule, possibly never); placeholders
-        are measured from now.
-        """
-        if spec.recurrence:
-            return None
-        end = spec.end or self._now()
-        return end + timedelta(days=self._settings.mapping_retention_days)
 
     def _discard(self, meeting: Meeting) -> None:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -70,3 +70,15 @@ def placeholder_spec(calendar_time_zone: str | None) -> MeetingSpec:
         time_zone=calendar_time_zone,
         placeholder=True,
     )
+
+
+def mapping_expiry(spec: MeetingSpec, retention_days: float, now: datetime) -> datetime | None:
+    """When Firestore's TTL may drop a mapping: ``retention_days`` after the event ended.
+
+    Series never expire by TTL (their end is in the rule, possibly never); placeholders
+    are measured from ``now``. Recomputed whenever sync sees the event change.
+    """
+    if spec.recurrence:
+        return None
+    end = spec.end or now
+    return end + timedelta(days=retention_days)

@@ -134,6 +134,7 @@ class Runtime:
                 calendar=self.calendar,
                 provider=self.provider,
                 provider_retry_seconds=self.settings.provider_retry_seconds,
+                retention_days=self.settings.mapping_retention_days,
                 on_moved=self._ensure_synced,
             ),
         )

@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.calendar_client import CalendarClient
+from shared.clock import utcnow
 from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
-from shared.event_spec import spec_from_event
+from shared.event_spec import mapping_expiry, spec_from_event
 from shared.providers.base import Provider, fingerprint, retry_budget
 from shared.retries import retry_transient
 from shared.solutions import Solution, solutions_for
@@ -79,6 +80,7 @@ class ChangeHandler:
         calendar: CalendarClient,
         provider: Provider,
         provider_retry_seconds: float = 4.0,
+        retention_days: float = 30.0,
         on_moved: Callable[[str, str, str | None], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -88,6 +90,7 @@ class ChangeHandler:
         self._calendar = calendar
         self._provider = provider
         self._provider_retry_seconds = retry_budget(provider, provider_retry_seconds)
+        self._retention_days = retention_days
         self._on_moved = on_moved
         self._clock = clock
         self._sleep = sleep
@@ -247,9 +250,17 @@ class ChangeHandler:
         changes: dict[str, Any] = {}
         if not mapping.attached:
             changes["attached"] = True
+        if spec.as_record() != mapping.spec:
+            # What the mapping knows of the event, and so its expiry, follows the event
+            # even when the provider has nothing to change (a moved Jitsi event).
+            changes.update(
+                {
+                    "spec": spec.as_record(),
+                    "placeholder": spec.placeholder,
+                    "expireAt": mapping_expiry(spec, self._retention_days, utcnow()),
+                }
+            )
         if new_fingerprint == mapping.fingerprint:
-            if mapping.placeholder != spec.placeholder:
-                changes.update({"spec": spec.as_record(), "placeholder": spec.placeholder})
             if changes:
                 self._conferences.update(mapping.key, changes)
             stats.unchanged += 1
@@ -261,14 +272,7 @@ class ChangeHandler:
             ),
             stats,
         )
-        changes.update(
-            {
-                "spec": spec.as_record(),
-                "fingerprint": new_fingerprint,
-                "placeholder": spec.placeholder,
-                "lastError": None,
-            }
-        )
+        changes.update({"fingerprint": new_fingerprint, "lastError": None})
         stats.updated += 1
         if meeting.conference_data != mapping.conference_data:
             self._write_back(cal, event, mapping, meeting.conference_data, stats)

@@ -54,6 +54,18 @@ def test_moving_the_event_updates_the_meeting_once(stack: Stack) -> None:
     assert mapping(stack, ALICE, scenario.event_id)["spec"]["start"] == "2030-03-05T14:00:00+01:00"
 
 
+def test_the_mapping_expiry_follows_the_moved_event(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    before = mapping(stack, ALICE, scenario.event_id)["expireAt"]
+
+    edit(scenario, moved("2031-09-01T10:00:00", "2031-09-01T11:00:00"))
+    settle(stack)
+
+    after = mapping(stack, ALICE, scenario.event_id)["expireAt"]
+    assert before < datetime(2030, 5, 1, tzinfo=UTC)
+    assert after > datetime(2031, 9, 1, tzinfo=UTC) + timedelta(days=29)
+
+
 @pytest.mark.parametrize(
     "change",
     [
