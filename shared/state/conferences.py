@@ -27,6 +27,7 @@ from shared.state.firestore_client import as_dict, digest, translated_errors
 
 COLLECTION = "conferences"
 SCHEMA_VERSION = 1
+RESERVATION_TTL = timedelta(days=1)
 
 
 class MappingState(StrEnum):
@@ -164,6 +165,9 @@ class ConferenceStore:
             "createdAt": now,
             "updatedAt": now,
             "schemaVersion": SCHEMA_VERSION,
+            # A reservation nobody completes (its holder crashed, nobody retried) is
+            # dropped by the TTL policy; completing it sets the mapping's own expiry.
+            "expireAt": now + RESERVATION_TTL,
         }
         ref = self._ref(key)
         with translated_errors("conference reservation"):

@@ -211,6 +211,7 @@ def test_a_retry_after_a_crash_takes_the_reservation_over_once(stack: Stack) -> 
     stack.create.wait_exit(timeout=10)
     [reservation] = stack.docs("conferences")
     assert reservation["state"] == "pending"
+    assert reservation["expireAt"] < datetime.now(UTC) + timedelta(days=2)  # TTL cleans up
     stack.create.start()
 
     data = conference(stack.create_conference(ALICE, ALICE, event["id"]))
