@@ -116,7 +116,10 @@ class ConferenceCreator:
             "solution_id": request.solution_id,
         }
         try:
-            outcome = self._create(request, user_email)
+            try:
+                outcome = self._create(request, user_email)
+            except TransientFailure as err:  # Firestore, mostly: the answer is TEMPORARY
+                raise _Refused(ConferenceErrorType.TEMPORARY, str(err)) from err
         except _Refused as refused:
             logger.warning(
                 "conference not created",
