@@ -31,7 +31,7 @@ from shared.errors import (
     TransientFailure,
 )
 from shared.event_spec import mapping_expiry, placeholder_spec, spec_from_event
-from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint, retry_budget
+from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
 from shared.solutions import Solution, find_solution
 from shared.state.conferences import (
@@ -250,7 +250,7 @@ class ConferenceCreator:
             "meetingId": meeting.meeting_id,
             "conferenceData": meeting.conference_data,
             "spec": spec.as_record(),
-            "fingerprint": fingerprint(self._provider.relevant(spec)),
+            "fingerprint": fingerprint_of(self._provider.relevant(spec)),
             "placeholder": spec.placeholder,
             "attached": False,  # until sync sees the event carry the conference
             "followers": [],

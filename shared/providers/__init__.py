@@ -12,9 +12,9 @@ from typing import Any, cast
 
 from shared.config import Settings
 from shared.errors import ConfigurationError
-from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint
+from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of
 
-__all__ = ["Meeting", "MeetingSpec", "Provider", "fingerprint", "provider_from_settings"]
+__all__ = ["Meeting", "MeetingSpec", "Provider", "fingerprint_of", "provider_from_settings"]
 
 
 def provider_from_settings(settings: Settings) -> Provider:

@@ -64,7 +64,7 @@ class Meeting:
     conference_data: dict[str, Any]
 
 
-def fingerprint(relevant: dict[str, Any]) -> str:
+def fingerprint_of(relevant: dict[str, Any]) -> str:
     """A stable hash of what a provider uses from a spec (see ``Provider.relevant``)."""
     blob = json.dumps(relevant, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -84,7 +84,7 @@ class Provider(Protocol):
         """The parts of ``spec`` this provider builds a meeting from.
 
         A change outside them (colour, reminders, attendee replies) must not call the
-        service: sync compares ``fingerprint(relevant(spec))`` before updating.
+        service: sync compares ``fingerprint_of(relevant(spec))`` before updating.
         """
         ...
 

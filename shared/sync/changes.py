@@ -37,7 +37,7 @@ from shared.calendar_client import CalendarClient
 from shared.clock import utcnow
 from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
 from shared.event_spec import mapping_expiry, spec_from_event
-from shared.providers.base import Provider, fingerprint, retry_budget
+from shared.providers.base import Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
 from shared.solutions import Solution, solutions_for
 from shared.state.calendars import CalendarState, CalendarStore
@@ -246,7 +246,7 @@ class ChangeHandler:
         self, cal: CalendarState, event: dict[str, Any], mapping: Mapping, stats: PassStats
     ) -> None:
         spec = spec_from_event(event, cal.time_zone)
-        new_fingerprint = fingerprint(self._provider.relevant(spec))
+        new_fingerprint = fingerprint_of(self._provider.relevant(spec))
         changes: dict[str, Any] = {}
         if not mapping.attached:
             changes["attached"] = True

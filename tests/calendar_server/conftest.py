@@ -37,6 +37,8 @@ DAVE = "dave@example.com"
 TEAM = "team@group.calendar.google.com"
 WAIT = 5.0
 
+POLL_SECONDS = 0.01
+
 
 class LocalUserCredentials(Credentials):
     """Sends ``Authorization: Bearer local-user:<email>``; never expires."""
@@ -85,7 +87,7 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = WAIT) -> N
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+        time.sleep(POLL_SECONDS)  # between checks of a condition with a deadline
 
 
 class Raw:

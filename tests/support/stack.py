@@ -25,6 +25,8 @@ PROJECT = LOCAL_PROJECT
 AUDIENCE = "test-addon.apps.googleusercontent.com"
 DOMAIN = "example.com"
 
+POLL_SECONDS = 0.05
+
 
 def function_env(
     emulator: FirestoreEmulator,
@@ -128,7 +130,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condi
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(POLL_SECONDS)  # between checks of a condition with a deadline
 
 
 def start_stack(tmp: Path) -> Stack:

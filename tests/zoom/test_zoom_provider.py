@@ -12,7 +12,7 @@ import pytest
 from local.zoom_server import DialInNumber, ZoomServer
 from shared.clock import utcnow
 from shared.conference_data import validate_conference_data
-from shared.providers.base import MeetingSpec, fingerprint
+from shared.providers.base import MeetingSpec, fingerprint_of
 from shared.providers.zoom import ZoomProvider
 from shared.solutions import Solution
 from tests.zoom.conftest import (
@@ -521,14 +521,14 @@ def test_a_placeholder_becoming_an_event_changes_the_fingerprint(
     placeholder = MeetingSpec("", "", None, None, "Europe/Stockholm", placeholder=True)
     real = MeetingSpec("", "", START, START + timedelta(hours=1), "Europe/Stockholm")
 
-    assert fingerprint(provider.relevant(placeholder)) != fingerprint(provider.relevant(real))
+    assert fingerprint_of(provider.relevant(placeholder)) != fingerprint_of(provider.relevant(real))
     assert "placeholder" not in provider.relevant(real)
 
 
 def test_relevant_holds_what_zoom_uses(provider: ZoomProvider) -> None:
     base = spec(recurrence=("RRULE:FREQ=DAILY;COUNT=2",))
 
-    same = fingerprint(provider.relevant(replace(base)))
+    same = fingerprint_of(provider.relevant(replace(base)))
     changes = [
         replace(base, title="Other"),
         replace(base, description="Other"),
@@ -539,8 +539,8 @@ def test_relevant_holds_what_zoom_uses(provider: ZoomProvider) -> None:
         replace(base, recurrence=("RRULE:FREQ=DAILY;COUNT=3",)),
     ]
 
-    assert same == fingerprint(provider.relevant(base))
-    assert all(fingerprint(provider.relevant(c)) != same for c in changes)
+    assert same == fingerprint_of(provider.relevant(base))
+    assert all(fingerprint_of(provider.relevant(c)) != same for c in changes)
 
 
 def test_delete_removes_the_meeting_without_a_reminder(
