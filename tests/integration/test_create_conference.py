@@ -479,3 +479,14 @@ def test_missing_settings_stop_the_instance_at_start_naming_each(
         "DELEGATION_SERVICE_ACCOUNT",
     ):
         assert name in problems
+
+
+def test_certificates_are_cached_not_fetched_per_request(stack: Stack) -> None:
+    event = make_event(stack)
+    conference(stack.create_conference(ALICE, ALICE, event["id"]))  # certificates known
+    fetches = stack.issuer.cert_fetches
+
+    for _ in range(5):
+        conference(stack.create_conference(ALICE, ALICE, event["id"]))
+
+    assert stack.issuer.cert_fetches == fetches
