@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.calendar_client import CalendarClient
@@ -253,6 +253,9 @@ class ConferenceCreator:
             "fingerprint": fingerprint_of(self._provider.relevant(spec)),
             "placeholder": spec.placeholder,
             "attached": False,  # until sync sees the event carry the conference
+            # ... and if it never does, the sweep removes the meeting after this:
+            "abandonCheckAt": self._now()
+            + timedelta(seconds=self._settings.placeholder_max_age_seconds),
             "followers": [],
             "provider": self._provider.name,
             "expireAt": mapping_expiry(spec, self._settings.mapping_retention_days, self._now()),

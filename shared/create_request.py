@@ -30,7 +30,7 @@ def parse_create_request(body: bytes) -> CreateRequest:
     """``{"solutionId", "eventData": {"calendarId", "eventId"}}``; unknown fields ignored."""
     try:
         document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise InvalidInput("the body must be JSON") from err
     if not isinstance(document, dict):
         raise InvalidInput("the body must be a JSON object")

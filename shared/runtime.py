@@ -18,7 +18,7 @@ from shared import calendar_credentials
 from shared.calendar_client import CalendarClient
 from shared.conference_creation import ConferenceCreator
 from shared.config import CalendarCredentialsMode, Settings, get_settings
-from shared.errors import ConfigurationError
+from shared.errors import BundleError, ConfigurationError
 from shared.id_tokens import IdTokenVerifier
 from shared.providers import Provider, provider_from_settings
 from shared.state.calendars import CalendarStore
@@ -102,6 +102,7 @@ class Runtime:
                 calendar=self.calendar,
                 webhook_url=self.settings.sync_webhook_url,
                 channel_ttl_seconds=self.settings.channel_ttl_seconds,
+                renew_window_seconds=self.settings.renew_window_seconds,
             ),
         )
 
@@ -118,11 +119,14 @@ class Runtime:
             ),
         )
 
-    def _ensure_synced(self, calendar_id: str, user: str, time_zone: str | None) -> None:
-        """A conference moved to another calendar: make sure that calendar is synced."""
-        self.sync_setup.ensure(
-            calendar_id, user, self.settings.sync_setup_budget_seconds, time_zone
-        )
+    def _ensure_synced(self, calendar_id: str, user: str) -> None:
+        """A conference moved to another calendar: make sure that calendar is synced,
+        with its own time zone (events without one are read in it)."""
+        try:
+            zone = self.calendar.get_calendar(user, calendar_id).get("timeZone")
+        except BundleError:
+            zone = None  # set-up goes on; the sweep can still finish it
+        self.sync_setup.ensure(calendar_id, user, self.settings.sync_setup_budget_seconds, zone)
 
     @property
     def change_handler(self) -> ChangeHandler:

@@ -61,6 +61,8 @@ def setup_logging(level: int = logging.INFO) -> None:
         # Third-party chatter at INFO can echo URLs with query strings; keep it at WARNING.
         for noisy in ("googleapiclient", "urllib3", "google.auth", "werkzeug"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Its retry warnings print whole request URIs: sync and page tokens, calendar ids.
+        logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
         _configured = True
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shared.calendar_client import CalendarClient
 from shared.errors import AccessDenied, BundleError, NotFound, TransientFailure
@@ -55,12 +55,14 @@ class SyncSetup:
         calendar: CalendarClient,
         webhook_url: str,
         channel_ttl_seconds: int,
+        renew_window_seconds: float = 24 * 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._calendars = calendars
         self._calendar = calendar
         self._webhook_url = webhook_url
         self._ttl = channel_ttl_seconds
+        self._renew_window = timedelta(seconds=renew_window_seconds)
         self._clock = clock
 
     def ensure(
@@ -97,9 +99,8 @@ class SyncSetup:
             token = self.first_sync_token(calendar_id, user, deadline)
         except BundleError as err:
             state = setup_state_for(err)
-            self._calendars.update_calendar(
-                calendar_id, {"setupState": state.value, "setupError": str(err)}
-            )
+            # Due at once: the next sweep finishes it (the sweep backs off its own failures).
+            self._calendars.set_state(calendar_id, state, error=str(err))
             logger.warning(
                 "sync set-up not finished",
                 extra=fields(calendar_id=calendar_id, state=state.value, reason=str(err)),
@@ -137,9 +138,20 @@ class SyncSetup:
         expiration = parse_expiration(answer.get("expiration"))
         self._calendars.record_watch(channel_id, str(answer.get("resourceId", "")), expiration)
         self._calendars.update_calendar(
-            calendar_id, {"activeChannelId": channel_id, "channelExpiresAt": expiration}
+            calendar_id,
+            {
+                "activeChannelId": channel_id,
+                "channelExpiresAt": expiration,
+                "renewAt": self.renew_at(expiration),
+            },
         )
         return channel_id
+
+    def renew_at(self, expiration: datetime | None) -> datetime:
+        """When the sweep should replace a channel expiring at ``expiration``."""
+        if expiration is None:  # Calendar gave no expiry: renew at the next sweep
+            return datetime.now(UTC)
+        return expiration - self._renew_window
 
     def first_sync_token(self, calendar_id: str, user: str, deadline: float | None) -> str:
         """Page through a full listing (ids only) until its nextSyncToken."""

@@ -43,7 +43,7 @@ from shared.conference_data import (
     EntryPointFeature,
     EntryPointType,
 )
-from shared.errors import TransientFailure
+from shared.errors import InvalidConferenceData, TransientFailure
 from shared.solutions import Solution
 
 MAX_PHONE_ENTRY_POINTS = 50
@@ -123,7 +123,17 @@ def _numeric(value: Any) -> str | None:
 
 def build_conference_data(meeting: Mapping[str, Any], solution: Solution) -> dict[str, Any]:
     """ConferenceData of ``meeting`` (a Zoom meeting object); TransientFailure when the
-    object lacks what joining needs (``id``, an http(s) ``join_url``)."""
+    object lacks what joining needs (``id``, an http(s) ``join_url``) or holds something
+    unparsable (a malformed URL)."""
+    try:
+        return _build_conference_data(meeting, solution)
+    except InvalidConferenceData:
+        raise  # a rule of ours broken: not Zoom's answer
+    except ValueError as err:  # urlsplit on "https://[x", and the like
+        raise TransientFailure("Zoom answered a meeting that cannot be parsed") from err
+
+
+def _build_conference_data(meeting: Mapping[str, Any], solution: Solution) -> dict[str, Any]:
     meeting_id = meeting_id_of(meeting)
     join_url = meeting.get("join_url")
     if (

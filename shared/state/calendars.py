@@ -51,6 +51,8 @@ class CalendarState:
     last_sync_at: datetime | None = None
     created_at: datetime | None = None
     time_zone: str | None = None
+    renew_at: datetime | None = None
+    setup_due_at: datetime | None = None
 
     @property
     def doc_id(self) -> str:
@@ -69,6 +71,8 @@ class CalendarState:
             last_sync_at=data.get("lastSyncAt"),
             created_at=data.get("createdAt"),
             time_zone=data.get("timeZone"),
+            renew_at=data.get("renewAt"),
+            setup_due_at=data.get("setupDueAt"),
         )
 
 
@@ -150,6 +154,7 @@ class CalendarStore:
                         "syncUser": sync_user,
                         "timeZone": time_zone,
                         "setupState": SetupState.PENDING.value,
+                        "setupDueAt": now,
                         "createdAt": now,
                         "updatedAt": now,
                     }
@@ -174,6 +179,8 @@ class CalendarStore:
                 {
                     "syncUser": sync_user,
                     "setupState": SetupState.PENDING.value,
+                    "setupDueAt": self._clock(),
+                    "renewAt": None,
                     "syncToken": None,
                     "activeChannelId": None,
                     "updatedAt": self._clock(),
@@ -183,6 +190,32 @@ class CalendarStore:
 
         with translated_errors("calendar take-over"):
             return bool(attempt(self._client.transaction()))
+
+    def set_state(
+        self,
+        calendar_id: str,
+        state: SetupState,
+        *,
+        error: str | None = None,
+        retry_in: timedelta | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a set-up state with the due times of the sweep's queries.
+
+        ``setupDueAt``: when the sweep should (re)try an unfinished set-up (pending only);
+        ``renewAt``: cleared whenever the calendar is not ready (nothing to renew), so
+        that calendars that cannot be synced never fill the renewal batch.
+        """
+        now = self._clock()
+        changes: dict[str, Any] = {"setupState": state.value, "setupError": error}
+        if state is SetupState.PENDING:
+            changes["setupDueAt"] = now + (retry_in or timedelta(0))
+        else:
+            changes["setupDueAt"] = None
+        if state is not SetupState.READY:
+            changes["renewAt"] = None
+        changes.update(extra or {})
+        self.update_calendar(calendar_id, changes)
 
     def update_calendar(self, calendar_id: str, changes: dict[str, Any]) -> None:
         with translated_errors("calendar update"):
@@ -196,7 +229,10 @@ class CalendarStore:
 
     def where(self, field_name: str, op: str, value: Any, limit: int) -> list[CalendarState]:
         """Up to ``limit`` calendars matching one single-field filter (no composite index)."""
-        query = self._calendars.where(filter=FieldFilter(field_name, op, value)).limit(limit)
+        query = self._calendars.where(filter=FieldFilter(field_name, op, value))
+        if op != "==":
+            query = query.order_by(field_name)  # oldest due first
+        query = query.limit(limit)
         with translated_errors("calendar query"):
             return [CalendarState.from_doc(dict(s.to_dict() or {})) for s in query.stream()]
 

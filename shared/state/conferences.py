@@ -283,6 +283,17 @@ class ConferenceStore:
         with translated_errors("mapping query"):
             return any(True for _ in query.stream())
 
+    def due(self, field_name: str, now: datetime, limit: int) -> list[Mapping]:
+        """Up to ``limit`` documents whose ``field_name`` time has passed, oldest first
+        (a single-field range query: no composite index)."""
+        query = (
+            self._collection.where(filter=FieldFilter(field_name, "<", now))
+            .order_by(field_name)
+            .limit(limit)
+        )
+        with translated_errors("mapping query"):
+            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+
     def where_equal(self, field_name: str, value: Any, limit: int) -> list[Mapping]:
         """Up to ``limit`` documents with ``field_name == value`` (single-field index)."""
         query = self._collection.where(filter=FieldFilter(field_name, "==", value)).limit(limit)

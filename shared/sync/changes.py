@@ -81,7 +81,7 @@ class ChangeHandler:
         provider: Provider,
         provider_retry_seconds: float = 4.0,
         retention_days: float = 30.0,
-        on_moved: Callable[[str, str, str | None], None] | None = None,
+        on_moved: Callable[[str, str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -193,12 +193,14 @@ class ChangeHandler:
             ),
         )
         if self._on_moved is not None:
-            self._on_moved(destination, mapping.owner_email, cal.time_zone)
+            self._on_moved(destination, mapping.owner_email)
 
     def _lost_conference(
         self, cal: CalendarState, mapping: Mapping, stats: PassStats, *, reason: str
     ) -> None:
         """No longer carried by the mapped event: hand over to a follower, or delete."""
+        # Read again: a copy seen earlier in this very page may have become a follower.
+        mapping = self._conferences.get(mapping.key) or mapping
         for follower_id in mapping.followers:
             try:
                 follower = self._calendar.get_event(cal.sync_user, cal.calendar_id, follower_id)
@@ -249,7 +251,7 @@ class ChangeHandler:
         new_fingerprint = fingerprint_of(self._provider.relevant(spec))
         changes: dict[str, Any] = {}
         if not mapping.attached:
-            changes["attached"] = True
+            changes.update({"attached": True, "abandonCheckAt": None})
         if spec.as_record() != mapping.spec:
             # What the mapping knows of the event, and so its expiry, follows the event
             # even when the provider has nothing to change (a moved Jitsi event).
@@ -274,11 +276,18 @@ class ChangeHandler:
         )
         changes.update({"fingerprint": new_fingerprint, "lastError": None})
         stats.updated += 1
+        # Stored before the write-back: if Calendar refuses it, the meeting is still up to
+        # date, and a later unrelated edit must not call the provider again.
+        self._conferences.update(mapping.key, changes)
         if meeting.conference_data != mapping.conference_data:
             self._write_back(cal, event, mapping, meeting.conference_data, stats)
-            changes["conferenceData"] = meeting.conference_data
-            changes["conferenceId"] = meeting.conference_data.get("conferenceId")
-        self._conferences.update(mapping.key, changes)
+            self._conferences.update(
+                mapping.key,
+                {
+                    "conferenceData": meeting.conference_data,
+                    "conferenceId": meeting.conference_data.get("conferenceId"),
+                },
+            )
         logger.info(
             "meeting updated",
             extra=fields(

@@ -38,6 +38,8 @@ from shared.sync_setup import SyncSetup, setup_state_for
 
 logger = logging.getLogger(__name__)
 
+SWEEP_RETRY = timedelta(minutes=10)  # a failed step is tried again after this
+
 
 class Sweep:
     def __init__(
@@ -88,22 +90,35 @@ class Sweep:
             report["busy"] += 1
             return
         try:
-            work(lease)
-            # Messages that arrived meanwhile were coalesced into this lease: serve them.
+            try:
+                work(lease)
+            except BundleError as err:
+                report["failed"] += 1
+                self._record_failure(calendar_id, err)
+            # Messages that arrived meanwhile were coalesced into this lease: serve them,
+            # whether the work succeeded or not.
             self._leased_sync.run(lease, first_pass=False)
         except BundleError as err:
-            report["failed"] += 1
             self._record_failure(calendar_id, err)
         finally:
             self._calendars.release_lease(lease)
 
     def _record_failure(self, calendar_id: str, err: BundleError) -> None:
-        changes: dict[str, Any] = {"lastSyncError": str(err), "lastSyncAt": self._now()}
-        if not isinstance(err, TransientFailure):
-            state = setup_state_for(err)
-            if state is not SetupState.PENDING:
-                changes.update({"setupState": state.value, "setupError": str(err)})
+        """Recorded, and pushed to the back of every queue it was in (due times later)."""
+        now = self._now()
+        changes: dict[str, Any] = {"lastSyncError": str(err), "lastSyncAt": now}
         with contextlib.suppress(BundleError):
+            state = None if isinstance(err, TransientFailure) else setup_state_for(err)
+            if state is not None and state is not SetupState.PENDING:
+                self._calendars.set_state(calendar_id, state, error=str(err), extra=changes)
+                return
+            current = self._calendars.get_calendar(calendar_id)
+            if current is not None and current.setup_state is SetupState.PENDING:
+                changes["setupDueAt"] = now + SWEEP_RETRY
+            elif current is not None and current.setup_state is SetupState.READY:
+                changes["renewAt"] = now + SWEEP_RETRY  # only if renewal was due
+                if current.renew_at is not None and current.renew_at > now:
+                    changes.pop("renewAt")
             self._calendars.update_calendar(calendar_id, changes)
         logger.warning(
             "sweep could not finish a calendar",
@@ -112,15 +127,13 @@ class Sweep:
 
     # -- 1. renewal ------------------------------------------------------------------
     def _renew(self, report: dict[str, int]) -> None:
-        cutoff = self._now() + timedelta(seconds=self._settings.renew_window_seconds)
-        for cal in self._batch("channelExpiresAt", "<", cutoff):
-            if cal.setup_state is not SetupState.READY:
-                continue
+        now = self._now()
+        for cal in self._batch("renewAt", "<", now):
 
             def renew(lease: SyncLease) -> None:
                 fresh = lease.calendar  # read under the lease: another sweep may be done
-                expires = fresh.channel_expires_at
-                if fresh.setup_state is not SetupState.READY or not expires or expires >= cutoff:
+                due = fresh.renew_at
+                if fresh.setup_state is not SetupState.READY or due is None or due >= now:
                     return
                 self.renew_channel(fresh)
                 report["renewed"] += 1
@@ -143,11 +156,15 @@ class Sweep:
 
     # -- 2. pending set-ups --------------------------------------------------------------
     def _finish_setups(self, report: dict[str, int]) -> None:
-        for cal in self._batch("setupState", "==", SetupState.PENDING.value):
+        now = self._now()
+        for cal in self._batch("setupDueAt", "<=", now):
 
             def finish(lease: SyncLease) -> None:
-                if lease.calendar.setup_state is not SetupState.PENDING:
+                fresh = lease.calendar
+                if fresh.setup_state is not SetupState.PENDING:
                     return  # finished by another sweep meanwhile
+                if fresh.setup_due_at is not None and fresh.setup_due_at > now:
+                    return  # tried by another sweep meanwhile
                 self.finish_setup(lease.calendar)
                 report["set_up"] += 1
 
@@ -157,6 +174,7 @@ class Sweep:
         """Channel if none is live, first token, then catch up on the mapped events."""
         channels = self._calendars.channels_of(cal.calendar_id)
         active = [c for c in channels if c.channel_id == cal.active_channel_id and c.resource_id]
+        renew_at = self._setup.renew_at(active[0].expiration) if active else None
         if not active:
             # None was confirmed by events.watch, or they belong to a former sync user:
             # forget them (their messages then meet "unknown channel") and start anew.
@@ -169,15 +187,10 @@ class Sweep:
         stats = PassStats()
         for mapping in self._conferences.for_calendar(cal.calendar_id):
             self._catch_up(cal, mapping, stats)
-        self._calendars.update_calendar(
-            cal.calendar_id,
-            {
-                "setupState": SetupState.READY.value,
-                "setupError": None,
-                "syncToken": token,
-                "lastSyncAt": self._now(),
-            },
-        )
+        done: dict[str, Any] = {"syncToken": token, "lastSyncAt": self._now()}
+        if renew_at is not None:  # the kept channel: its renewal is due again
+            done["renewAt"] = renew_at
+        self._calendars.set_state(cal.calendar_id, SetupState.READY, extra=done)
         logger.info("sync set-up finished", extra=fields(calendar_id=cal.calendar_id))
 
     def _catch_up(self, cal: CalendarState, mapping: Mapping, stats: PassStats) -> None:
@@ -216,7 +229,20 @@ class Sweep:
             self._with_lease(cal.calendar_id, report, sync)
 
     def tear_down(self, cal: CalendarState) -> None:
-        """Stop the channels and remove the state of a calendar with no mapping left."""
+        """Stop the channels and remove the state of a calendar with no mapping left.
+
+        The calendar's document goes first; then the mappings are counted again: a
+        conference created meanwhile (whose set-up found the document still there)
+        makes the calendar pending again, for the next sweep to set up.
+        """
+        self._calendars.delete_calendar(cal.calendar_id)
+        survivors = self._conferences.for_calendar(cal.calendar_id)
+        if survivors:
+            self._calendars.claim_calendar(cal.calendar_id, survivors[0].owner_email, cal.time_zone)
+            logger.info(
+                "a conference appeared during tear-down: calendar set up again",
+                extra=fields(calendar_id=cal.calendar_id),
+            )
         for channel in self._calendars.channels_of(cal.calendar_id):
             if channel.resource_id:
                 # Access gone: the channel dies with its expiry.
@@ -225,57 +251,58 @@ class Sweep:
                         cal.sync_user, channel.channel_id, channel.resource_id
                     )
             self._calendars.delete_channel(channel.channel_id)
-        self._calendars.delete_calendar(cal.calendar_id)
-        logger.info(
-            "calendar without conferences torn down", extra=fields(calendar_id=cal.calendar_id)
-        )
+        if not survivors:
+            logger.info(
+                "calendar without conferences torn down",
+                extra=fields(calendar_id=cal.calendar_id),
+            )
 
     # -- 4. conferences never saved onto their event -----------------------------------
     def _abandoned(self, report: dict[str, int]) -> None:
-        cutoff = self._now() - timedelta(seconds=self._settings.placeholder_max_age_seconds)
-        candidates = self._conferences.where_equal(
-            "attached", False, self._settings.sweep_batch_size
-        )
-        for mapping in candidates:
-            if mapping.created_at is None or mapping.created_at > cutoff:
-                continue
-            cal = self._calendars.get_calendar(mapping.key.calendar_id)
-            user = cal.sync_user if cal else mapping.owner_email
+        """Conferences whose ``abandonCheckAt`` passed: created, never seen on their event.
+
+        ``abandonCheckAt`` is set at creation (``PLACEHOLDER_MAX_AGE_SECONDS`` later) and
+        cleared when sync sees the event carry the conference; a check that fails moves
+        it back, so failures never hold the batch.
+        """
+        now = self._now()
+        for mapping in self._conferences.due(
+            "abandonCheckAt", now, self._settings.sweep_batch_size
+        ):
             try:
-                event = self._calendar.get_event(
-                    user, mapping.key.calendar_id, mapping.key.event_id
-                )
-            except NotFound:
-                event = None
+                self._check_abandoned(mapping, report)
             except BundleError as err:
                 report["failed"] += 1
                 logger.warning(
                     "could not check an unsaved conference",
                     extra=fields(doc=mapping.key.doc_id, reason=str(err)),
                 )
-                continue
-            if event is not None and carries(event, mapping.conference_id):
-                self._conferences.update(mapping.key, {"attached": True})
-                continue
-            try:
-                self._delete_meeting(mapping)
-            except BundleError as err:
-                report["failed"] += 1
-                logger.warning(
-                    "could not delete an abandoned meeting",
-                    extra=fields(meeting_id=mapping.meeting_id, reason=str(err)),
-                )
-                continue
-            self._conferences.delete(mapping.key)
-            report["abandoned_conferences"] += 1
-            logger.info(
-                "conference never saved onto its event: meeting deleted",
-                extra=fields(
-                    calendar_id=mapping.key.calendar_id,
-                    event_id=mapping.key.event_id,
-                    meeting_id=mapping.meeting_id,
-                ),
+                with contextlib.suppress(BundleError):
+                    self._conferences.update(mapping.key, {"abandonCheckAt": now + SWEEP_RETRY})
+
+    def _check_abandoned(self, mapping: Mapping, report: dict[str, int]) -> None:
+        cal = self._calendars.get_calendar(mapping.key.calendar_id)
+        user = cal.sync_user if cal else mapping.owner_email
+        try:
+            event: dict[str, Any] | None = self._calendar.get_event(
+                user, mapping.key.calendar_id, mapping.key.event_id
             )
+        except NotFound:
+            event = None
+        if event is not None and carries(event, mapping.conference_id):
+            self._conferences.update(mapping.key, {"attached": True, "abandonCheckAt": None})
+            return
+        self._delete_meeting(mapping)
+        self._conferences.delete(mapping.key)
+        report["abandoned_conferences"] += 1
+        logger.info(
+            "conference never saved onto its event: meeting deleted",
+            extra=fields(
+                calendar_id=mapping.key.calendar_id,
+                event_id=mapping.key.event_id,
+                meeting_id=mapping.meeting_id,
+            ),
+        )
 
     def _delete_meeting(self, mapping: Mapping) -> None:
         self._handler.delete_meeting_of(mapping)

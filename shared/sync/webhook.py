@@ -88,13 +88,11 @@ class LeasedSync:
             # The sync user lost the calendar (access removed, delegation revoked, calendar
             # deleted): recorded, and not retried in a loop.
             self._calendars.release_lease(lease)
-            self._calendars.update_calendar(
+            self._calendars.set_state(
                 calendar_id,
-                {
-                    "setupState": SetupState.ACCESS_REVOKED.value,
-                    "setupError": str(err),
-                    "lastSyncAt": utcnow(),
-                },
+                SetupState.ACCESS_REVOKED,
+                error=str(err),
+                extra={"lastSyncAt": utcnow()},
             )
             logger.error(
                 "calendar access refused; sync stopped for it",

@@ -384,6 +384,7 @@ def test_bad_tokens_are_401_and_write_nothing(stack: Stack, case: str) -> None:
 
 BAD_BODIES = {
     "not-json": b"{not json",
+    "deeply-nested": b"[" * 60_000,
     "not-utf8": b"\xff\xfe",
     "array": b"[]",
     "string": b'"x"',

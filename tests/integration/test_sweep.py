@@ -44,6 +44,44 @@ def age_last_sync(stack: Stack, calendar_id: str = ALICE, seconds: float = 7200)
     )
 
 
+def make_renewal_due(stack: Stack, calendar_id: str = ALICE) -> None:
+    """Pretend the channel is within the renewal window (a day before it expires)."""
+    stack.db.collection("calendars").document(calendar_doc_id(calendar_id)).update(
+        {"renewAt": datetime.now(UTC) - timedelta(minutes=1)}
+    )
+
+
+def test_a_failed_renewal_goes_to_the_back_of_the_queue(stack: Stack) -> None:
+    conference_on_event(stack)
+    make_renewal_due(stack)
+    stack.calendar.control.fail_next("events.watch", status=503, reason="backendError", count=2)
+
+    report = sweep(stack)
+
+    assert report["renewed"] == 0
+    assert report["failed"] == 1
+    assert calendar_doc(stack)["renewAt"] > datetime.now(UTC) + timedelta(minutes=5)
+
+
+def test_calendars_that_cannot_sync_never_fill_the_renewal_batch(stack: Stack) -> None:
+    team = "team@example.com"
+    stack.calendar.control.create_calendar(team, owner="owner@example.com", writers=[ALICE])
+    conference_on_event_in(stack, team)
+    make_renewal_due(stack, team)
+    stack.calendar.control.set_access(team, readers=[], writers=[])
+    age_last_sync(stack, team)
+    sweep(stack)  # the sync finds the access gone
+
+    doc = calendar_doc(stack, team)
+    assert doc["setupState"] in {"access_revoked", "watch_failed"}  # renewal or sync found it
+    assert "404" in doc["setupError"]
+    assert doc["renewAt"] is None
+    assert doc["setupDueAt"] is None
+    renewals = len(stack.calendar.control.calls("events.watch"))
+    sweep(stack)
+    assert len(stack.calendar.control.calls("events.watch")) == renewals  # not retried
+
+
 def test_a_dropped_message_is_caught_by_the_sweep(stack: Stack) -> None:
     scenario = conference_on_event(stack)
     stack.calendar.control.drop_next_messages(ALICE, 1)
@@ -62,9 +100,8 @@ def test_a_dropped_message_is_caught_by_the_sweep(stack: Stack) -> None:
 def test_a_channel_near_expiry_is_replaced_then_stopped(stack: Stack) -> None:
     scenario = conference_on_event(stack)
     old = channel_of(stack, ALICE)
-    stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
-        {"channelExpiresAt": datetime.now(UTC) + timedelta(hours=2)}
-    )
+    assert calendar_doc(stack)["renewAt"] > datetime.now(UTC) + timedelta(days=5)
+    make_renewal_due(stack)
 
     report = sweep(stack)
 
@@ -89,9 +126,7 @@ def test_a_channel_near_expiry_is_replaced_then_stopped(stack: Stack) -> None:
 
 def test_two_sweeps_at_once_renew_a_channel_once(stack: Stack) -> None:
     conference_on_event(stack)
-    stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
-        {"channelExpiresAt": datetime.now(UTC) + timedelta(hours=2)}
-    )
+    make_renewal_due(stack)
     watches_before = len(stack.calendar.control.calls("events.watch"))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -167,9 +202,10 @@ def test_a_conference_never_saved_onto_an_existing_event_is_deleted(stack: Stack
 
 def test_a_saved_conference_is_not_abandoned(stack: Stack) -> None:
     scenario = conference_on_event(stack)
+    assert stack.docs("conferences")[0]["abandonCheckAt"] is None  # cleared once saved
     stack.db.collection("conferences").document(
         next(iter(stack.db.collection("conferences").stream())).id
-    ).update({"attached": False, "createdAt": datetime.now(UTC) - timedelta(days=2)})
+    ).update({"attached": False, "abandonCheckAt": datetime.now(UTC) - timedelta(days=1)})
 
     report = sweep(stack)
 

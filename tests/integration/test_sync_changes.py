@@ -254,6 +254,10 @@ def test_write_back_refused_is_recorded_and_does_not_block(stack: Stack) -> None
 
     assert "write-back refused" in mapping(stack, ALICE, scenario.event_id)["lastError"]
     assert stack.docs("syncLeases") == []
+
+    edit(scenario, {"colorId": "4"})  # unrelated: the refusal left nothing to redo
+    settle(stack)
+    assert len(stack.provider_calls("update")) == 1
     deliveries = stack.calendar.control.deliveries(calendar_id=ALICE)
     assert all(d.status == 200 for d in deliveries if d.outcome == "delivered")
 
@@ -460,6 +464,30 @@ def test_this_and_following_split_keeps_the_meeting_with_its_carriers(stack: Sta
 # -- other calendars -------------------------------------------------------------------
 
 
+def test_a_copy_seen_in_the_same_pass_as_the_originals_deletion_keeps_the_meeting(
+    stack: Stack,
+) -> None:
+    scenario = conference_on_event(stack)
+    stack.calendar.control.drop_next_messages(ALICE, 2)
+    copy_id = f"{scenario.event_id}c0de1"  # base32hex, as ids must be
+    scenario.user.insert(
+        ALICE,
+        {
+            **timed_event("Copy", "2030-03-11T10:00:00", "2030-03-11T11:00:00"),
+            "id": copy_id,
+            "conferenceData": scenario.conference,
+        },
+        conferenceDataVersion=1,
+    )
+    scenario.user.delete(ALICE, scenario.event_id)
+
+    response = push(stack, push_headers(channel_of(stack, ALICE), 900))
+
+    assert response.status_code == 200
+    assert stack.provider_calls("delete") == []
+    assert mapping(stack, ALICE, copy_id)["meetingId"] == scenario.conference["conferenceId"]
+
+
 def test_an_attendees_copy_never_acts_on_the_meeting(stack: Stack) -> None:
     scenario = conference_on_event(stack)
     conference_on_event(stack, owner=BOB)  # Bob's calendar is synced too
@@ -491,11 +519,14 @@ def test_an_attendees_copy_never_acts_on_the_meeting(stack: Stack) -> None:
 
 def test_an_event_moved_to_another_calendar_keeps_its_meeting(stack: Stack) -> None:
     team = "team@example.com"
-    stack.calendar.control.create_calendar(team, owner=ALICE, time_zone=BERLIN)
+    stack.calendar.control.create_calendar(team, owner=ALICE, time_zone="America/New_York")
     scenario = conference_on_event(stack)
 
     scenario.user.move(ALICE, scenario.event_id, team)
     settle(stack)
+
+    [team_doc] = [c for c in stack.docs("calendars") if c["calendarId"] == team]
+    assert team_doc["timeZone"] == "America/New_York"  # its own zone, not the source's
 
     assert stack.provider_calls("delete") == []
     assert mapping(stack, ALICE, scenario.event_id) == {}

@@ -596,3 +596,14 @@ def test_a_timestamp_in_utc_is_sent_as_local_time(
 
     body = sent(zoom)
     assert (body["start_time"], body["timezone"]) == ("2031-07-01T04:00:00", "America/New_York")
+
+
+def test_an_unparsable_join_url_is_a_transient_failure_not_a_crash() -> None:
+    from shared.errors import TransientFailure
+    from shared.providers.zoom_entry_points import build_conference_data
+    from shared.solutions import solutions_for
+
+    meeting = {"id": 81234567890, "join_url": "https://[x/j/81234567890", "settings": {}}
+
+    with pytest.raises(TransientFailure):
+        build_conference_data(meeting, solutions_for("zoom")["1"])
