@@ -141,13 +141,31 @@ class Sweep:
             self._with_lease(cal.calendar_id, report, renew)
 
     def renew_channel(self, cal: CalendarState) -> None:
-        """A new channel, then the old one(s) stopped and forgotten."""
+        """A new channel, then the old one(s) stopped and forgotten.
+
+        A stop that Calendar refuses (only the user and OAuth client that created a
+        channel may stop it) or that fails now is logged and not retried: the old channel
+        expires by itself, and its messages meanwhile meet "unknown channel". It never
+        fails the renewal, which has already succeeded.
+        """
         new_channel_id = self._setup.start_channel(cal.calendar_id, cal.sync_user)
         for channel in self._calendars.channels_of(cal.calendar_id):
             if channel.channel_id == new_channel_id:
                 continue
             if channel.resource_id:
-                self._calendar.stop_channel(cal.sync_user, channel.channel_id, channel.resource_id)
+                try:
+                    self._calendar.stop_channel(
+                        cal.sync_user, channel.channel_id, channel.resource_id
+                    )
+                except BundleError as err:
+                    logger.warning(
+                        "old channel not stopped; it will expire",
+                        extra=fields(
+                            calendar_id=cal.calendar_id,
+                            channel_id=channel.channel_id,
+                            reason=str(err),
+                        ),
+                    )
             self._calendars.delete_channel(channel.channel_id)
         logger.info(
             "channel renewed",

@@ -262,3 +262,19 @@ def test_a_stopped_calendar_is_resumed_by_the_next_user_with_access(stack: Stack
     doc = calendar_doc(stack, team)
     assert doc["setupState"] == "ready"
     assert channel_of(stack, team)["owner"] == carol
+
+
+def test_an_old_channel_that_cannot_be_stopped_does_not_fail_the_renewal(stack: Stack) -> None:
+    conference_on_event(stack)
+    old = channel_of(stack, ALICE)
+    make_renewal_due(stack)
+    stack.calendar.control.fail_next("channels.stop", status=403, reason="forbidden")
+
+    report = sweep(stack)
+
+    assert report["renewed"] == 1
+    assert report["failed"] == 0
+    doc = calendar_doc(stack)
+    assert doc["setupState"] == "ready"
+    assert doc["activeChannelId"] != old["id"]
+    assert [c["channelId"] for c in stack.docs("channels")] == [doc["activeChannelId"]]
