@@ -16,6 +16,8 @@ errors (googleapiclient, requests, Firestore) are translated where they are caug
     unknown to the conferencing account).
   - :class:`NotFound`: the object does not exist (or no longer does).
   - :class:`PreconditionFailed`: an ``If-Match`` write lost a race (re-read and retry).
+  - :class:`DocumentGone`: a Firestore update of a document removed meanwhile (not a
+    :class:`NotFound`, which speaks of Calendar or provider objects).
 
 Messages never carry secrets, tokens, titles, descriptions or attendee emails: they may be
 logged. Only the edge (``shared.edge``) turns these into HTTP answers.
@@ -75,3 +77,7 @@ class NotFound(PermanentFailure):
 
 class PreconditionFailed(PermanentFailure):
     """A conditional write (If-Match) lost a race with another writer."""
+
+
+class DocumentGone(PermanentFailure):
+    """A Firestore document was removed before an update reached it."""

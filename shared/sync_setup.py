@@ -22,6 +22,9 @@ from shared.structured_logging import fields
 
 logger = logging.getLogger(__name__)
 
+# The sweep leaves a calendar alone while its inline set-up may still be running.
+INLINE_SETUP_MARGIN_SECONDS = 60.0
+
 
 class SetupBudgetExceeded(TransientFailure):
     """The inline time budget ran out before set-up finished."""
@@ -75,7 +78,8 @@ class SyncSetup:
         finishes its set-up, catching up on the changes made while it was stopped.
         """
         try:
-            if not self._calendars.claim_calendar(calendar_id, user, time_zone):
+            due_after = timedelta(seconds=budget_seconds + INLINE_SETUP_MARGIN_SECONDS)
+            if not self._calendars.claim_calendar(calendar_id, user, time_zone, due_after):
                 if self._calendars.take_over_stopped(calendar_id, user):
                     logger.info(
                         "stopped sync handed to another user; the sweep resumes it",
@@ -106,14 +110,10 @@ class SyncSetup:
                 extra=fields(calendar_id=calendar_id, state=state.value, reason=str(err)),
             )
             return False
-        self._calendars.update_calendar(
+        self._calendars.set_state(
             calendar_id,
-            {
-                "setupState": SetupState.READY.value,
-                "setupError": None,
-                "syncToken": token,
-                "lastSyncAt": datetime.now(UTC),
-            },
+            SetupState.READY,  # also takes it out of the sweep's set-up queue
+            extra={"syncToken": token, "lastSyncAt": datetime.now(UTC)},
         )
         logger.info("sync set up", extra=fields(calendar_id=calendar_id, channel_id=channel_id))
         return True

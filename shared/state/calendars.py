@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +24,12 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clock import utcnow
+from shared.errors import DocumentGone
 from shared.retries import retry_transient
 from shared.state.firestore_client import as_dict, digest, translated_errors
+from shared.structured_logging import fields
+
+logger = logging.getLogger(__name__)
 
 CALENDARS = "calendars"
 CHANNELS = "channels"
@@ -142,9 +147,14 @@ class CalendarStore:
         return CalendarState.from_doc(data) if data else None
 
     def claim_calendar(
-        self, calendar_id: str, sync_user: str, time_zone: str | None = None
+        self,
+        calendar_id: str,
+        sync_user: str,
+        time_zone: str | None = None,
+        due_after: timedelta = timedelta(0),
     ) -> bool:
-        """Create the calendar's document; False when it already exists."""
+        """Create the calendar's document; False when it already exists. The sweep's
+        set-up queue takes it ``due_after`` from now (an inline set-up runs meanwhile)."""
         now = self._clock()
         with translated_errors("calendar claim"):
             try:
@@ -154,7 +164,7 @@ class CalendarStore:
                         "syncUser": sync_user,
                         "timeZone": time_zone,
                         "setupState": SetupState.PENDING.value,
-                        "setupDueAt": now,
+                        "setupDueAt": now + due_after,
                         "createdAt": now,
                         "updatedAt": now,
                     }
@@ -218,8 +228,13 @@ class CalendarStore:
         self.update_calendar(calendar_id, changes)
 
     def update_calendar(self, calendar_id: str, changes: dict[str, Any]) -> None:
-        with translated_errors("calendar update"):
-            self.calendar_ref(calendar_id).update({**changes, "updatedAt": self._clock()})
+        """Update the calendar's document; a document gone meanwhile (torn down) is left
+        gone: there is nothing to record on it."""
+        try:
+            with translated_errors("calendar update"):
+                self.calendar_ref(calendar_id).update({**changes, "updatedAt": self._clock()})
+        except DocumentGone:
+            logger.info("calendar gone before an update", extra=fields(calendar_id=calendar_id))
 
     def delete_calendar(self, calendar_id: str) -> None:
         with translated_errors("calendar delete"):

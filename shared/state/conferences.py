@@ -23,6 +23,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clock import utcnow
+from shared.errors import DocumentGone, TransientFailure
 from shared.state.firestore_client import as_dict, digest, translated_errors
 
 COLLECTION = "conferences"
@@ -176,7 +177,13 @@ class ConferenceStore:
             except gexc.AlreadyExists:
                 existing = as_dict(ref.get())
                 if existing is None:  # removed between our create and read: try once more
-                    ref.create(data)
+                    try:
+                        ref.create(data)
+                    except gexc.AlreadyExists:
+                        existing = as_dict(ref.get())
+                        if existing is None:
+                            raise TransientFailure("reservation kept changing") from None
+                        return Reservation(Mapping.from_doc(existing), won=False)
                     return Reservation(Mapping.from_doc(data), won=True)
                 return Reservation(Mapping.from_doc(existing), won=False)
         return Reservation(Mapping.from_doc(data), won=True)
@@ -301,12 +308,10 @@ class ConferenceStore:
             return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
 
     def add_follower(self, key: ConferenceKey, event_id: str) -> None:
-        with translated_errors("mapping update"):
-            self._ref(key).update({"followers": firestore.ArrayUnion([event_id])})
+        self.update(key, {"followers": firestore.ArrayUnion([event_id])})
 
     def remove_follower(self, key: ConferenceKey, event_id: str) -> None:
-        with translated_errors("mapping update"):
-            self._ref(key).update({"followers": firestore.ArrayRemove([event_id])})
+        self.update(key, {"followers": firestore.ArrayRemove([event_id])})
 
     def move(self, mapping: Mapping, new_key: ConferenceKey, changes: dict[str, Any]) -> Mapping:
         """Re-key a mapping (the conference follows the event that now carries it).
@@ -338,8 +343,12 @@ class ConferenceStore:
             return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
 
     def update(self, key: ConferenceKey, changes: dict[str, Any]) -> None:
-        with translated_errors("mapping update"):
-            self._ref(key).update({**changes, "updatedAt": self._clock()})
+        """Update a mapping; one removed meanwhile stays removed (nothing to update)."""
+        try:
+            with translated_errors("mapping update"):
+                self._ref(key).update({**changes, "updatedAt": self._clock()})
+        except DocumentGone:
+            return
 
     def delete(self, key: ConferenceKey) -> None:
         with translated_errors("mapping delete"):

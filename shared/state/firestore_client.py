@@ -11,7 +11,7 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
-from shared.errors import TransientFailure
+from shared.errors import DocumentGone, TransientFailure
 
 _lock = threading.Lock()
 _clients: dict[str, firestore.Client] = {}
@@ -47,6 +47,8 @@ def translated_errors(what: str) -> Iterator[None]:
         gexc.ResourceExhausted,
     ) as err:
         raise TransientFailure(f"Firestore unavailable during {what}") from err
+    except gexc.NotFound as err:  # an update of a document that is gone
+        raise DocumentGone(f"document gone during {what}") from err
     except ValueError as err:
         # A transaction that kept meeting contention ("Failed to commit transaction in N
         # attempts") is a ValueError in google-cloud-firestore.

@@ -280,7 +280,13 @@ class ChangeHandler:
         # date, and a later unrelated edit must not call the provider again.
         self._conferences.update(mapping.key, changes)
         if meeting.conference_data != mapping.conference_data:
-            self._write_back(cal, event, mapping, meeting.conference_data, stats)
+            try:
+                self._write_back(cal, event, mapping, meeting.conference_data, stats)
+            except TransientFailure:
+                # Not written back yet: forget the fingerprint so that the retry of this
+                # change updates (harmlessly) and writes the new join details back.
+                self._conferences.update(mapping.key, {"fingerprint": mapping.fingerprint})
+                raise
             self._conferences.update(
                 mapping.key,
                 {

@@ -27,8 +27,8 @@ from typing import Any
 from shared.calendar_client import CalendarClient
 from shared.clock import utcnow
 from shared.config import Settings
-from shared.errors import AccessDenied, BundleError, NotFound, TransientFailure
-from shared.state.calendars import CalendarState, CalendarStore, SetupState, SyncLease
+from shared.errors import BundleError, NotFound, TransientFailure
+from shared.state.calendars import CalendarState, CalendarStore, Channel, SetupState, SyncLease
 from shared.state.conferences import ConferenceStore, Mapping
 from shared.structured_logging import fields
 from shared.sync.carried import carries
@@ -150,27 +150,30 @@ class Sweep:
         """
         new_channel_id = self._setup.start_channel(cal.calendar_id, cal.sync_user)
         for channel in self._calendars.channels_of(cal.calendar_id):
-            if channel.channel_id == new_channel_id:
-                continue
-            if channel.resource_id:
-                try:
-                    self._calendar.stop_channel(
-                        cal.sync_user, channel.channel_id, channel.resource_id
-                    )
-                except BundleError as err:
-                    logger.warning(
-                        "old channel not stopped; it will expire",
-                        extra=fields(
-                            calendar_id=cal.calendar_id,
-                            channel_id=channel.channel_id,
-                            reason=str(err),
-                        ),
-                    )
-            self._calendars.delete_channel(channel.channel_id)
+            if channel.channel_id != new_channel_id:
+                self._stop_and_forget(cal, channel)
         logger.info(
             "channel renewed",
             extra=fields(calendar_id=cal.calendar_id, channel_id=new_channel_id),
         )
+
+    def _stop_and_forget(self, cal: CalendarState, channel: Channel) -> None:
+        """Stop a channel and drop its record. A stop Calendar refuses (only the user and
+        OAuth client that made a channel may stop it) or that fails now is logged, not
+        retried: the channel expires by itself, its messages meet "unknown channel"."""
+        if channel.resource_id:
+            try:
+                self._calendar.stop_channel(cal.sync_user, channel.channel_id, channel.resource_id)
+            except BundleError as err:
+                logger.warning(
+                    "channel not stopped; it will expire",
+                    extra=fields(
+                        calendar_id=cal.calendar_id,
+                        channel_id=channel.channel_id,
+                        reason=str(err),
+                    ),
+                )
+        self._calendars.delete_channel(channel.channel_id)
 
     # -- 2. pending set-ups --------------------------------------------------------------
     def _finish_setups(self, report: dict[str, int]) -> None:
@@ -180,7 +183,9 @@ class Sweep:
             def finish(lease: SyncLease) -> None:
                 fresh = lease.calendar
                 if fresh.setup_state is not SetupState.PENDING:
-                    return  # finished by another sweep meanwhile
+                    # Finished meanwhile: make sure it leaves the set-up queue.
+                    self._calendars.update_calendar(fresh.calendar_id, {"setupDueAt": None})
+                    return
                 if fresh.setup_due_at is not None and fresh.setup_due_at > now:
                     return  # tried by another sweep meanwhile
                 self.finish_setup(lease.calendar)
@@ -253,6 +258,9 @@ class Sweep:
         conference created meanwhile (whose set-up found the document still there)
         makes the calendar pending again, for the next sweep to set up.
         """
+        # Only the channels that exist now are stopped: one made by a creation that
+        # claims the calendar after its document is gone belongs to the new set-up.
+        channels = self._calendars.channels_of(cal.calendar_id)
         self._calendars.delete_calendar(cal.calendar_id)
         survivors = self._conferences.for_calendar(cal.calendar_id)
         if survivors:
@@ -261,14 +269,8 @@ class Sweep:
                 "a conference appeared during tear-down: calendar set up again",
                 extra=fields(calendar_id=cal.calendar_id),
             )
-        for channel in self._calendars.channels_of(cal.calendar_id):
-            if channel.resource_id:
-                # Access gone: the channel dies with its expiry.
-                with contextlib.suppress(AccessDenied):
-                    self._calendar.stop_channel(
-                        cal.sync_user, channel.channel_id, channel.resource_id
-                    )
-            self._calendars.delete_channel(channel.channel_id)
+        for channel in channels:
+            self._stop_and_forget(cal, channel)
         if not survivors:
             logger.info(
                 "calendar without conferences torn down",

@@ -10,8 +10,9 @@ records into, the JSON state file ``$FAKE_GCLOUD_STATE``::
      "fail": ["functions deploy sweep", ...]}  # commands (positional words) that exit 5
 
 ``describe`` of something missing exits 1 (like gcloud's NOT_FOUND), a create of something
-that exists exits 1 (ALREADY_EXISTS), and so does an update of something missing; a deploy
-checks that its source folder was staged. Any command it does not know exits 97, loudly.
+that exists exits 1 (ALREADY_EXISTS), and so does an update of something missing, or a
+binding whose resource or service-account member does not exist; a deploy checks that its
+source folder was staged. Any command it does not know exits 97, loudly.
 """
 
 from __future__ import annotations
@@ -107,7 +108,10 @@ def run(argv: list[str], fake: Fake) -> int:
             key = policy_key(words, resource)
             if key is None or not resource_exists(fake, key):
                 return fail(NOT_FOUND, f"NOT_FOUND: {resource}")
-            binding = f"{flags['role']}\t{flags['member']}"
+            member = flags["member"]
+            if member.startswith("serviceAccount:") and not fake.has(f"sa:{member[15:]}"):
+                return fail(NOT_FOUND, f"INVALID_ARGUMENT: service account {member} does not exist")
+            binding = f"{flags['role']}\t{member}"
             bindings = fake.state["policies"].setdefault(key, [])
             if binding not in bindings:
                 bindings.append(binding)

@@ -30,6 +30,9 @@ SA = {
     "create-conference": f"conf-create@{PROJECT_ID}.iam.gserviceaccount.com",
     "sweep": f"conf-sweep@{PROJECT_ID}.iam.gserviceaccount.com",
 }
+#: The one account all three functions sign their domain-wide delegation assertions as.
+DELEGATE = f"conf-delegate@{PROJECT_ID}.iam.gserviceaccount.com"
+TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 ENTRY = {"sync-events": "sync_events", "create-conference": "create_conference", "sweep": "sweep"}
 SYNC_URL = url_of("sync-events", REGION)
 CREATE_URL = url_of("create-conference", REGION)
@@ -118,6 +121,30 @@ def creates(calls: Sequence[Sequence[str]]) -> list[list[str]]:
     ]
 
 
+def token_creator_grants(calls: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Every service-account IAM grant (all of them must be TokenCreator on DELEGATE)."""
+    return select(calls, "gcloud", "iam", "service-accounts", "add-iam-policy-binding")
+
+
+def assert_delegation_through_one_account(commands: Sequence[Sequence[str]]) -> None:
+    """Each runtime account may sign as DELEGATE, nothing else; every function uses it."""
+    grants = token_creator_grants(commands)
+    assert [words(g)[4] for g in grants] == [DELEGATE] * 3
+    assert {flag(g, "role") for g in grants} == {TOKEN_CREATOR}
+    assert sorted(flag(g, "member") or "" for g in grants) == sorted(
+        f"serviceAccount:{sa}" for sa in SA.values()
+    )
+    for argv in deploys(commands):
+        assert env_vars(argv)["DELEGATION_SERVICE_ACCOUNT"] == DELEGATE
+        assert flag(argv, "service-account") != DELEGATE
+    client_ids = [
+        c
+        for c in select(commands, "gcloud", "iam", "service-accounts", "describe")
+        if "oauth2ClientId" in (flag(c, "format") or "")
+    ]
+    assert [words(c)[4] for c in client_ids] == [DELEGATE]
+
+
 def assert_in_order(calls: Sequence[Sequence[str]], steps: Sequence[Sequence[str]]) -> None:
     positions = [first(calls, *step) for step in steps]
     assert positions == sorted(positions), list(zip(steps, positions, strict=True))
@@ -127,8 +154,9 @@ STEPS_IN_ORDER = [
     ("gcloud", "services", "enable"),
     ("gcloud", "firestore", "databases", "describe"),
     ("gcloud", "iam", "service-accounts", "create"),
+    ("gcloud", "iam", "service-accounts", "create", "conf-delegate"),
     ("gcloud", "projects", "add-iam-policy-binding"),
-    ("gcloud", "iam", "service-accounts", "add-iam-policy-binding"),
+    ("gcloud", "iam", "service-accounts", "add-iam-policy-binding", DELEGATE),
     ("gcloud", "firestore", "fields", "ttls", "update"),
     ("gcloud", "functions", "deploy", "sync-events"),
     ("gcloud", "functions", "deploy", "create-conference"),
@@ -168,7 +196,10 @@ def test_dry_run_prints_the_whole_plan_in_order_and_calls_no_gcloud(
         "build/sweep",
     }
     created = {words(c)[4] for c in select(commands, "gcloud", "iam", "service-accounts", "create")}
-    assert created == {"conf-sync", "conf-create", "conf-sweep"}
+    assert created == {"conf-sync", "conf-create", "conf-sweep", "conf-delegate"}
+    assert_delegation_through_one_account(commands)
+    assert "<client id of conf-delegate>" in result.stdout
+    assert len([line for line in result.stdout.splitlines() if "client id:" in line]) == 1
     create_env = env_vars(select(commands, "gcloud", "functions", "deploy", "create-conference")[0])
     assert create_env["SYNC_WEBHOOK_URL"] == "<sync-events URL>"
     assert flag(generate[0], "function-url") == "<create-conference URL>"
@@ -347,7 +378,7 @@ def test_first_run_creates_everything_completely_and_in_order(repo: Path, cloud:
             "ADDON_OAUTH_CLIENT_ID": JITSI_SETTINGS["ADDON_OAUTH_CLIENT_ID"],
             "ALLOWED_DOMAINS": "example.com,example.org",
             "CALENDAR_CREDENTIALS": "delegated",
-            "DELEGATION_SERVICE_ACCOUNT": SA[name],
+            "DELEGATION_SERVICE_ACCOUNT": DELEGATE,
             "CONFERENCE_PROVIDER": "jitsi",
             "FUNCTION_TIMEOUT_SECONDS": timeouts[name],
             "THREADS": flag(argv, "concurrency"),
@@ -363,10 +394,18 @@ def test_first_run_creates_everything_completely_and_in_order(repo: Path, cloud:
     assert sorted(state["policies"][f"project:{PROJECT_ID}"]) == sorted(
         f"roles/datastore.user\tserviceAccount:{sa}" for sa in SA.values()
     )
-    for sa in SA.values():
-        assert state["policies"][f"sa:{sa}"] == [
-            f"roles/iam.serviceAccountTokenCreator\tserviceAccount:{sa}"
-        ]
+    # Each runtime account may sign as conf-delegate, and as nothing else (not itself);
+    # conf-delegate has no role on the project (above) and runs nothing.
+    assert sorted(state["policies"][f"sa:{DELEGATE}"]) == sorted(
+        f"{TOKEN_CREATOR}\tserviceAccount:{sa}" for sa in SA.values()
+    )
+    assert [key for key in state["policies"] if key.startswith("sa:")] == [f"sa:{DELEGATE}"]
+    assert_delegation_through_one_account(calls)
+    sa_creates = select(calls, "gcloud", "iam", "service-accounts", "create")
+    assert sorted(words(c)[4] for c in sa_creates) == sorted(
+        ["conf-sync", "conf-create", "conf-sweep", "conf-delegate"]
+    )
+    assert f"sa:{DELEGATE}" in state["keys"]
     assert state["policies"]["run:sweep"] == [f"roles/run.invoker\tserviceAccount:{SA['sweep']}"]
     assert state["policies"]["run:sync-events"] == ["roles/run.invoker\tallUsers"]
     assert set(state["services"]) >= REQUIRED_APIS
@@ -388,7 +427,13 @@ def test_first_run_creates_everything_completely_and_in_order(repo: Path, cloud:
     assert f'CREATE_CONFERENCE_URL = "{CREATE_URL}' in config_gs
     assert (repo / "addon" / "build" / "appsscript.json").is_file()
     assert snapshot(repo) == before  # nothing written outside build/ and addon/build/
-    assert "client id" in result.stdout
+    # One client id to grant domain-wide delegation to: conf-delegate's.
+    client_lines = [line for line in result.stdout.splitlines() if "client id:" in line]
+    assert len(client_lines) == 1
+    assert DELEGATE in client_lines[0]
+    assert str(100000000000000000000 + sum(map(ord, DELEGATE))) in client_lines[0]
+    for sa in SA.values():
+        assert str(100000000000000000000 + sum(map(ord, sa))) not in result.stdout
     assert ",".join(CALENDAR_SCOPES) in result.stdout
 
 
@@ -408,7 +453,44 @@ def test_second_run_creates_nothing(repo: Path, cloud: FakeCloud) -> None:
         "sweep",
     ]
     assert len(select(calls, "gcloud", "scheduler", "jobs", "update", "http", "sweep")) == 1
+    assert select(calls, "gcloud", "iam", "service-accounts", "get-iam-policy") == [
+        select(calls, "gcloud", "iam", "service-accounts", "get-iam-policy", DELEGATE)[0]
+    ]
+    for argv in deploys(calls):
+        assert env_vars(argv)["DELEGATION_SERVICE_ACCOUNT"] == DELEGATE
     assert cloud.state() == state_after_first
+
+
+def test_a_project_deployed_before_gets_conf_delegate_and_keeps_its_old_bindings(
+    repo: Path, cloud: FakeCloud
+) -> None:
+    """Earlier versions made each runtime account sign as itself: the new run adds
+    conf-delegate and its grants, switches the functions to it, and removes nothing."""
+    self_bindings = {f"sa:{sa}": [f"{TOKEN_CREATOR}\tserviceAccount:{sa}"] for sa in SA.values()}
+    cloud.set_state(
+        database="FIRESTORE_NATIVE",
+        keys=[f"sa:{sa}" for sa in SA.values()],
+        policies={
+            f"project:{PROJECT_ID}": [
+                f"roles/datastore.user\tserviceAccount:{sa}" for sa in SA.values()
+            ],
+            **self_bindings,
+        },
+    )
+
+    result = run_deploy(repo, cloud, JITSI_SETTINGS)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = gcloud_calls(cloud)
+    sa_creates = select(calls, "gcloud", "iam", "service-accounts", "create")
+    assert [words(c)[4] for c in sa_creates] == ["conf-delegate"]
+    assert select(calls, "gcloud", "projects", "add-iam-policy-binding") == []
+    assert_delegation_through_one_account(calls)
+    assert not any("remove-iam-policy-binding" in words(argv) for argv in calls)
+    policies = cloud.state()["policies"]
+    for key, bindings in self_bindings.items():
+        assert policies[key] == bindings  # left for the operator to remove (README)
+    assert len(policies[f"sa:{DELEGATE}"]) == 3
 
 
 def test_zoom_secret_goes_only_through_set_secrets(repo: Path, cloud: FakeCloud) -> None:

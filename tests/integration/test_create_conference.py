@@ -234,6 +234,8 @@ def test_sync_is_set_up_for_the_calendar(stack: Stack) -> None:
     assert calendar["setupState"] == "ready"
     assert calendar["syncToken"]
     assert calendar["timeZone"] == "Europe/Berlin"
+    assert calendar["setupDueAt"] is None  # not in the sweep's set-up queue
+    assert calendar["renewAt"] > datetime.now(UTC) + timedelta(days=5)
     [channel] = stack.docs("channels")
     assert channel["calendarId"] == ALICE
     assert channel["resourceId"]

@@ -278,3 +278,17 @@ def test_an_old_channel_that_cannot_be_stopped_does_not_fail_the_renewal(stack: 
     assert doc["setupState"] == "ready"
     assert doc["activeChannelId"] != old["id"]
     assert [c["channelId"] for c in stack.docs("channels")] == [doc["activeChannelId"]]
+
+
+def test_a_channel_stop_failing_does_not_fail_the_tear_down(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    scenario.user.delete(ALICE, scenario.event_id)
+    settle(stack)
+    age_last_sync(stack)
+    stack.calendar.control.fail_next("channels.stop", status=503, reason="backendError", count=8)
+
+    report = sweep(stack)
+
+    assert report["torn_down"] == 1
+    assert stack.docs("calendars") == []
+    assert stack.docs("channels") == []

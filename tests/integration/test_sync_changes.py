@@ -243,6 +243,26 @@ def test_write_back_racing_a_user_edit_keeps_both_edits(stack: Stack) -> None:
     assert len(stack.provider_calls("update")) == 1
 
 
+def test_new_join_details_survive_a_write_back_that_fails_for_now(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    stack.fault("update", "rotate", remaining=1, delay=1.0)
+
+    edit(scenario, {"summary": "Renamed"})
+    # The provider call takes a second; meanwhile Calendar starts failing writes.
+    stack.calendar.control.fail_next("events.patch", 503, "backendError", count=4)
+    settle(stack)
+    assert "conferenceData" in scenario.user.get(ALICE, scenario.event_id)
+    assert not scenario.user.get(ALICE, scenario.event_id)["conferenceData"].get("notes")
+
+    stack.fault("update", "rotate", remaining=1)  # Calendar is back; any message retries
+    edit(scenario, {"colorId": "2"})
+    settle(stack)
+
+    event = scenario.user.get(ALICE, scenario.event_id)
+    assert event["conferenceData"]["notes"].startswith("New join details")
+    assert event["summary"] == "Renamed"
+
+
 def test_write_back_refused_is_recorded_and_does_not_block(stack: Stack) -> None:
     scenario = conference_on_event(stack)
     stack.fault("update", "rotate", remaining=1, delay=1.0)
