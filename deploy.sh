@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deploys the conferencing bundle to one Google Cloud project: the three 2nd-gen Cloud
-# Functions (sync-events, create-conference, sweep), their service accounts and IAM roles,
+# Functions (sync-events, create-conference, sweep), their service accounts (one per function
+# and one that signs the domain-wide delegation assertions of all three) and IAM roles,
 # the Firestore TTL policy, the Cloud Scheduler job of the sweep, and the Apps Script add-on.
 #
 #   ./deploy.sh [--config FILE] [--dry-run]
@@ -29,10 +30,15 @@ ADDON_DIR="addon/build"
 # CALENDAR_SCOPES (a test keeps the two equal).
 CALENDAR_SCOPES="https://www.googleapis.com/auth/calendar.events,https://www.googleapis.com/auth/calendar.calendars.readonly"
 
-# Service accounts, one per function (ids: 6-30 characters).
+# Service accounts, one per function (ids: 6-30 characters), and the one delegation account:
+# the single OAuth client of domain-wide delegation for all three functions (one grant in the
+# Admin console, and a push channel one function opens can be stopped by another: Calendar's
+# channels.stop accepts only the client that created the channel). It has no role on the
+# project and runs nothing; the three runtime accounts may only sign as it.
 SA_SYNC_ID="conf-sync"
 SA_CREATE_ID="conf-create"
 SA_SWEEP_ID="conf-sweep"
+SA_DELEGATE_ID="conf-delegate"
 SCHEDULER_JOB="sweep"
 SCHEDULER_TIME_ZONE="Etc/UTC"
 FIRESTORE_DATABASE="(default)"
@@ -385,7 +391,8 @@ export PYTHONDONTWRITEBYTECODE=1 # write nothing outside build/ and addon/build/
 SA_SYNC="$SA_SYNC_ID@$PROJECT_ID.iam.gserviceaccount.com"
 SA_CREATE="$SA_CREATE_ID@$PROJECT_ID.iam.gserviceaccount.com"
 SA_SWEEP="$SA_SWEEP_ID@$PROJECT_ID.iam.gserviceaccount.com"
-ALL_SAS="$SA_SYNC $SA_CREATE $SA_SWEEP"
+SA_DELEGATE="$SA_DELEGATE_ID@$PROJECT_ID.iam.gserviceaccount.com"
+ALL_SAS="$SA_SYNC $SA_CREATE $SA_SWEEP" # the runtime identities (not $SA_DELEGATE)
 P="--project=$PROJECT_ID"
 R="--region=$REGION"
 
@@ -463,7 +470,7 @@ EOF
 fi
 
 # --- 3. Service accounts -------------------------------------------------------------------
-step "3. Service accounts (one per function)"
+step "3. Service accounts (one per function, and $SA_DELEGATE_ID for domain-wide delegation)"
 ensure_service_account() {
   local id=$1 description=$2 email="$1@$PROJECT_ID.iam.gserviceaccount.com"
   if probe gcloud iam service-accounts describe "$email" "$P" --format="value(email)" >/dev/null; then
@@ -476,6 +483,7 @@ ensure_service_account() {
 ensure_service_account "$SA_SYNC_ID" "Runs the sync-events function (Calendar push messages)"
 ensure_service_account "$SA_CREATE_ID" "Runs the create-conference function (the add-on's calls)"
 ensure_service_account "$SA_SWEEP_ID" "Runs the sweep function and invokes it from Cloud Scheduler"
+ensure_service_account "$SA_DELEGATE_ID" "Signs the domain-wide delegation assertions of the three functions (no roles; runs nothing)"
 
 # --- 4. IAM --------------------------------------------------------------------------------
 step "4. IAM roles (least privilege)"
@@ -497,14 +505,14 @@ for sa in $ALL_SAS; do
   fi
 done
 
-note "roles/iam.serviceAccountTokenCreator on itself: sign its own domain-wide delegation"
-note "assertions (keyless: no key file exists; IAM Credentials API signBlob)"
+note "roles/iam.serviceAccountTokenCreator on $SA_DELEGATE_ID only: sign the domain-wide"
+note "delegation assertions as it (keyless: no key file exists; IAM Credentials API signBlob)"
+policy=$(query gcloud iam service-accounts get-iam-policy "$SA_DELEGATE" "$P" "${FLAT[@]}")
 for sa in $ALL_SAS; do
-  policy=$(query gcloud iam service-accounts get-iam-policy "$sa" "$P" "${FLAT[@]}")
   if has_binding "$policy" roles/iam.serviceAccountTokenCreator "serviceAccount:$sa"; then
-    note "$sa may sign as itself"
+    note "$sa may sign as $SA_DELEGATE_ID"
   else
-    run_if_missing retry gcloud iam service-accounts add-iam-policy-binding "$sa" "$P" \
+    run_if_missing retry gcloud iam service-accounts add-iam-policy-binding "$SA_DELEGATE" "$P" \
       --member="serviceAccount:$sa" --role=roles/iam.serviceAccountTokenCreator --format=none
   fi
 done
@@ -553,7 +561,7 @@ deploy() {
   env+="|ADDON_OAUTH_CLIENT_ID=$ADDON_OAUTH_CLIENT_ID"
   env+="|ALLOWED_DOMAINS=$ALLOWED_DOMAINS"
   env+="|CALENDAR_CREDENTIALS=delegated"
-  env+="|DELEGATION_SERVICE_ACCOUNT=$sa"
+  env+="|DELEGATION_SERVICE_ACCOUNT=$SA_DELEGATE"
   env+="|CONFERENCE_PROVIDER=$CONFERENCE_PROVIDER"
   env+="|FUNCTION_TIMEOUT_SECONDS=$timeout"
   env+="|THREADS=$concurrency"
@@ -699,19 +707,18 @@ fi
 step "Done$([[ $DRY_RUN == 1 ]] && printf ' (dry run: nothing was changed)')"
 note "sync-events:       $SYNC_URL" "create-conference: $CREATE_URL" "sweep:             $SWEEP_URL (private)"
 printf '\n' >&3
-note "Domain-wide delegation (once per service account, by a Workspace super admin):"
+note "Domain-wide delegation (once, by a Workspace super admin; all three functions act"
+note "for the users through this one client):"
 note "Admin console > Security > Access and data control > API controls > Domain-wide"
-note "delegation > Add new, with these client ids and exactly these scopes:"
-note "  $CALENDAR_SCOPES"
-for sa in $ALL_SAS; do
-  if [[ $DRY_RUN == 1 ]]; then
-    show "" gcloud iam service-accounts describe "$sa" "$P" --format="value(oauth2ClientId)"
-    note "  <client id of $sa>"
-  else
-    client_id=$(query gcloud iam service-accounts describe "$sa" "$P" --format="value(oauth2ClientId)")
-    note "  client id $client_id  ($sa)"
-  fi
-done
+note "delegation > Add new, with this client id and exactly these scopes:"
+if [[ $DRY_RUN == 1 ]]; then
+  show "" gcloud iam service-accounts describe "$SA_DELEGATE" "$P" --format="value(oauth2ClientId)"
+  client_id="<client id of $SA_DELEGATE_ID>"
+else
+  client_id=$(query gcloud iam service-accounts describe "$SA_DELEGATE" "$P" --format="value(oauth2ClientId)")
+fi
+note "  client id: $client_id  ($SA_DELEGATE)"
+note "  scopes:    $CALENDAR_SCOPES"
 if [[ $ADDON_PUSHED == 0 ]]; then
   script_id=${ADDON_SCRIPT_ID:-<ADDON_SCRIPT_ID>}
   printf '\n' >&3

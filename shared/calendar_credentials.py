@@ -2,13 +2,14 @@
 
 Two modes:
 
-- **delegated** (deployed): the function's own service account with domain-wide
-  delegation, keyless. The JWT-bearer assertion (``iss`` = the service account, ``sub`` =
-  the user, ``scope`` = :data:`CALENDAR_SCOPES`) is signed through the IAM Credentials
-  ``signBlob`` API (:class:`google.auth.iam.Signer`), so no key file exists anywhere. The
-  service account needs ``roles/iam.serviceAccountTokenCreator`` on itself, and a Workspace
-  admin must grant its client id exactly :data:`CALENDAR_SCOPES` under domain-wide
-  delegation.
+- **delegated** (deployed): a delegation service account (``DELEGATION_SERVICE_ACCOUNT``,
+  one for all three functions, so that one OAuth client acts for users and may stop the
+  channels any function opened), keyless. The JWT-bearer assertion (``iss`` = that account,
+  ``sub`` = the user, ``scope`` = :data:`CALENDAR_SCOPES`) is signed through the IAM
+  Credentials ``signBlob`` API (:class:`google.auth.iam.Signer`), so no key file exists
+  anywhere. Each function's runtime account needs ``roles/iam.serviceAccountTokenCreator``
+  on the delegation account, and a Workspace admin grants its client id exactly
+  :data:`CALENDAR_SCOPES` under domain-wide delegation.
 - **anonymous** (local stack): :class:`LocalUserCredentials` sends
   ``Authorization: Bearer local-user:<email>``, which the local Calendar server reads as
   the acting user.
