@@ -292,3 +292,16 @@ def test_a_channel_stop_failing_does_not_fail_the_tear_down(stack: Stack) -> Non
     assert report["torn_down"] == 1
     assert stack.docs("calendars") == []
     assert stack.docs("channels") == []
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_wrong_method_on_the_sweep_is_405_and_does_nothing(stack: Stack, method: str) -> None:
+    conference_on_event(stack)
+    make_renewal_due(stack)
+    watches = len(stack.calendar.control.calls("events.watch"))
+
+    response = requests.request(method, stack.sweep.url, timeout=10)
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == 405
+    assert len(stack.calendar.control.calls("events.watch")) == watches
