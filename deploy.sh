@@ -26,7 +26,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD_DIR="build"        # relative to ROOT, where the script works
 ADDON_DIR="addon/build"
 
-# The Calendar scopes of the domain-wide delegation grant: shared/calendar_credentials.py
+# The Calendar scopes of the domain-wide delegation grant: shared/google/credentials.py
 # CALENDAR_SCOPES (a test keeps the two equal).
 CALENDAR_SCOPES="https://www.googleapis.com/auth/calendar.events,https://www.googleapis.com/auth/calendar.calendars.readonly"
 

@@ -11,7 +11,8 @@ function. This module writes the Apps Script project for a deployment::
 into ``--out``:
 
 - ``appsscript.json``: the manifest. Its conference solutions are the provider's entries of
-  ``shared/solutions.json`` (so the ids Calendar sends are the ones the function knows), its
+  ``shared/conferences/solutions.json`` (so the ids Calendar sends are the ones the
+  function knows), its
   ``urlFetchWhitelist`` holds the function URL (a valid allowlist prefix: https with a
   non-empty path; a URL matches a prefix it equals or lies below).
 - ``Code.gs``: the shim plus one ``onCreateConference_<id>`` function per solution.
@@ -33,8 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from shared.conferences.solutions import SOLUTIONS_FILE, Solution, solutions_for
 from shared.errors import ConfigurationError
-from shared.solutions import SOLUTIONS_FILE, Solution, solutions_for
 
 OAUTH_SCOPES: tuple[str, ...] = (
     "openid",
@@ -225,7 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Writes the Apps Script conferencing add-on (appsscript.json, Code.gs, "
         "Config.gs) that forwards Calendar's conference creation to create_conference.",
     )
-    parser.add_argument("--provider", required=True, help="a provider of shared/solutions.json")
+    parser.add_argument(
+        "--provider", required=True, help="a provider of shared/conferences/solutions.json"
+    )
     parser.add_argument(
         "--function-url", required=True, help="https URL of the create-conference function"
     )

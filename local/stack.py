@@ -25,11 +25,11 @@ from typing import Any
 
 import requests
 
-from local.calendar_server import CalendarServer
+from local.fakes.calendar_server import CalendarServer
+from local.fakes.token_issuer import TokenIssuer
+from local.fakes.zoom_server import ZoomServer
 from local.firestore_emulator import FirestoreEmulator
 from local.function_process import FunctionProcess
-from local.token_issuer import TokenIssuer
-from local.zoom_server import ZoomServer
 
 PROJECT = "demo-conferencing"
 AUDIENCE = "local-addon.apps.googleusercontent.com"

@@ -20,7 +20,7 @@ errors (googleapiclient, requests, Firestore) are translated where they are caug
     :class:`NotFound`, which speaks of Calendar or provider objects).
 
 Messages never carry secrets, tokens, titles, descriptions or attendee emails: they may be
-logged. Only the edge (``shared.edge``) turns these into HTTP answers.
+logged. Only the edge (``shared.http.edge``) turns these into HTTP answers.
 """
 
 from __future__ import annotations

@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 
 from google.auth.credentials import Credentials
 
-from shared import calendar_credentials
-from shared.calendar_client import CalendarClient
-from shared.conference_creation import ConferenceCreator
 from shared.config import CalendarCredentialsMode, Settings, get_settings
+from shared.creation.creator import ConferenceCreator
 from shared.errors import BundleError, ConfigurationError
-from shared.id_tokens import IdTokenVerifier
+from shared.google import credentials as calendar_credentials
+from shared.google.calendar_api import CalendarClient
+from shared.google.id_tokens import IdTokenVerifier
 from shared.providers import Provider, provider_from_settings
 from shared.state.calendars import CalendarStore
 from shared.state.conferences import ConferenceStore
@@ -27,9 +27,9 @@ from shared.state.firestore_client import firestore_client
 from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler
 from shared.sync.passes import CalendarSync
+from shared.sync.push import LeasedSync, PushHandler
+from shared.sync.setup import SyncSetup
 from shared.sync.sweep import Sweep
-from shared.sync.webhook import LeasedSync, PushHandler
-from shared.sync_setup import SyncSetup
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from addon.generate import (
     generate,
     known_providers,
 )
+from shared.conferences.solutions import solutions_for
 from shared.errors import ConfigurationError
-from shared.solutions import solutions_for
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_TESTS = ROOT / "addon" / "test"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import flask
 import functions_framework
 
-from shared import edge
-from shared.create_request import parse_create_request
+from shared.http import edge
+from shared.http.create_request import parse_create_request
 from shared.runtime import check_settings_at_startup, get_runtime
 from shared.structured_logging import setup_logging
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import flask
 import functions_framework
 
-from shared import edge
-from shared.push_message import parse_push_message
+from shared.http import edge
+from shared.http.push_message import parse_push_message
 from shared.runtime import check_settings_at_startup, get_runtime
 from shared.structured_logging import setup_logging
 

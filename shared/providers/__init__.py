@@ -24,7 +24,7 @@ def provider_from_settings(settings: Settings) -> Provider:
 
         return JitsiProvider(settings.jitsi_base_url)
     if name == "zoom":
-        from shared.providers.zoom import ZoomProvider
+        from shared.providers.zoom.provider import ZoomProvider
 
         zoom = settings.zoom
         if zoom is None:

@@ -3,7 +3,7 @@
 A provider turns a :class:`MeetingSpec` (what a meeting is built from, derived from the
 Calendar event) into a meeting on the conferencing service and returns the Calendar v3
 ConferenceData for it. One provider per deployment (``CONFERENCE_PROVIDER``); the
-conference solutions (``shared/solutions.json``) are its variants.
+conference solutions (``shared/conferences/solutions.json``) are its variants.
 
 Errors: providers raise :class:`shared.errors.TransientFailure` for what may pass on retry
 (5xx, 429, timeouts, unreadable answers), :class:`shared.errors.AccessDenied` when the host
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.solutions import Solution
+from shared.conferences.solutions import Solution
 
 
 @dataclass(frozen=True)

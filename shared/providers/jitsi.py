@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from shared.conference_data import (
+from shared.conferences.conference_data import (
     ConferenceDataBuilder,
     ConferenceSolution,
     EntryPoint,
     EntryPointType,
 )
+from shared.conferences.solutions import Solution
 from shared.providers.base import Meeting, MeetingSpec
-from shared.solutions import Solution
 
 ROOM_PREFIX = "cal-"
 

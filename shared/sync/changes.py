@@ -33,17 +33,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.calendar_client import CalendarClient
 from shared.clock import utcnow
+from shared.conferences.carried import carried_conference, carries, is_organizer_copy
+from shared.conferences.meeting_spec import mapping_expiry, spec_from_event
+from shared.conferences.solutions import Solution, solutions_for
 from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
-from shared.event_spec import mapping_expiry, spec_from_event
+from shared.google.calendar_api import CalendarClient
 from shared.providers.base import Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
-from shared.solutions import Solution, solutions_for
 from shared.state.calendars import CalendarState, CalendarStore
 from shared.state.conferences import ConferenceKey, ConferenceStore, Mapping, MappingState
 from shared.structured_logging import fields
-from shared.sync.carried import carried_conference, carries, is_organizer_copy
 from shared.sync.write_back import write_back
 
 logger = logging.getLogger(__name__)

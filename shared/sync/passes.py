@@ -18,9 +18,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.calendar_client import CalendarClient, SyncTokenInvalid
 from shared.clock import utcnow
 from shared.errors import TransientFailure
+from shared.google.calendar_api import CalendarClient, SyncTokenInvalid
 from shared.state.calendars import CalendarState, CalendarStore
 from shared.state.conferences import ConferenceStore, Mapping, MappingState
 from shared.structured_logging import fields

@@ -24,17 +24,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.calendar_client import CalendarClient
 from shared.clock import utcnow
+from shared.conferences.carried import carries
 from shared.config import Settings
 from shared.errors import BundleError, NotFound, TransientFailure
+from shared.google.calendar_api import CalendarClient
 from shared.state.calendars import CalendarState, CalendarStore, Channel, SetupState, SyncLease
 from shared.state.conferences import ConferenceStore, Mapping
 from shared.structured_logging import fields
-from shared.sync.carried import carries
 from shared.sync.changes import ChangeHandler, PassStats
-from shared.sync.webhook import LeasedSync
-from shared.sync_setup import SyncSetup, setup_state_for
+from shared.sync.push import LeasedSync
+from shared.sync.setup import SyncSetup, setup_state_for
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from shared.calendar_client import CalendarClient
+from shared.conferences.carried import carries
 from shared.errors import NotFound, PermanentFailure, PreconditionFailed, TransientFailure
+from shared.google.calendar_api import CalendarClient
 from shared.structured_logging import fields
-from shared.sync.carried import carries
 
 logger = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from googleapiclient.errors import HttpError
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from local.calendar_server import CalendarServer
+from local.fakes.calendar_server import CalendarServer
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"

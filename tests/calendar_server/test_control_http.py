@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from local.calendar_server import CalendarServer
+from local.fakes.calendar_server import CalendarServer
 from local.ports import free_port
 from tests.calendar_server.conftest import ALICE, Raw, Receiver, timed_event, wait_until
 
@@ -24,10 +24,10 @@ def control(base: str, method: str, route: str, body: Any = None) -> requests.Re
 
 @pytest.fixture
 def process_url() -> Iterator[str]:
-    """A ``python -m local.calendar_server`` process on a free port."""
+    """A ``python -m local.fakes.calendar_server`` process on a free port."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.calendar_server", "--port", str(port)],
+        [sys.executable, "-m", "local.fakes.calendar_server", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

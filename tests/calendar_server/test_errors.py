@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from local.calendar_server import CalendarServer
+from local.fakes.calendar_server import CalendarServer
 from tests.calendar_server.conftest import (
     ALICE,
     BOB,

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from google.cloud import firestore
 
-from local.calendar_server import CalendarServer
+from local.fakes.calendar_server import CalendarServer
 from local.ports import free_port
-from shared.calendar_client import CalendarClient
-from shared.calendar_credentials import LocalUserCredentials
+from shared.google.calendar_api import CalendarClient
+from shared.google.credentials import LocalUserCredentials
 from shared.state.calendars import CalendarStore, new_channel_secrets
 from shared.state.conferences import ConferenceKey, ConferenceStore
 from tests.deploy.conftest import PROJECT, REPO_ROOT

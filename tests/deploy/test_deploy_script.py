@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.calendar_credentials import CALENDAR_SCOPES
+from shared.google.credentials import CALENDAR_SCOPES
 from tests.deploy.conftest import (
     JITSI_SETTINGS,
     ZOOM_SETTINGS,

@@ -25,9 +25,9 @@ import pytest
 import requests
 from google.cloud import firestore
 
-from local.calendar_server import CalendarServer
+from local.fakes.calendar_server import CalendarServer
+from local.fakes.token_issuer import TokenIssuer
 from local.ports import free_port, port_open, wait_until
-from local.token_issuer import TokenIssuer
 from tests.deploy.conftest import PROJECT, REPO_ROOT
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from local.function_process import FunctionProcess
-from shared.conference_data import validate_conference_data
+from shared.conferences.conference_data import validate_conference_data
 from tests.support.calendar_user import CalendarUser, timed_event
 from tests.support.stack import Stack
 

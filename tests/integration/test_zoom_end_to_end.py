@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from local.zoom_server import Call
-from shared.conference_data import validate_conference_data
+from local.fakes.zoom_server import Call
+from shared.conferences.conference_data import validate_conference_data
 from shared.state.calendars import calendar_doc_id
 from tests.support.calendar_user import CalendarUser, timed_event
 from tests.support.scenarios import (

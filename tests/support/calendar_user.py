@@ -8,7 +8,7 @@ import httplib2
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 
-from shared.calendar_credentials import LocalUserCredentials
+from shared.google.credentials import LocalUserCredentials
 
 
 class CalendarUser:

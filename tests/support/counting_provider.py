@@ -17,11 +17,11 @@ from typing import Any
 
 from google.cloud import firestore
 
+from shared.conferences.solutions import Solution
 from shared.config import Settings
 from shared.errors import AccessDenied, PermanentFailure, TransientFailure
 from shared.providers.base import Meeting, MeetingSpec
 from shared.providers.jitsi import JitsiProvider
-from shared.solutions import Solution
 from shared.state.firestore_client import firestore_client
 
 CALLS = "_test_provider_calls"

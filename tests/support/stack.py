@@ -13,12 +13,12 @@ from typing import Any
 import requests
 from google.cloud import firestore
 
-from local.calendar_server import CalendarServer
+from local.fakes.calendar_server import CalendarServer
+from local.fakes.token_issuer import TokenIssuer
 from local.firestore_emulator import FirestoreEmulator
 from local.function_process import FunctionProcess
 from local.stack import PROJECT as LOCAL_PROJECT
 from local.stack import function_env as local_function_env
-from local.token_issuer import TokenIssuer
 from tests.support.counting_provider import CALLS, FAULTS
 
 PROJECT = LOCAL_PROJECT

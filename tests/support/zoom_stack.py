@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.fakes.zoom_server import Call, ZoomServer
 from local.function_process import FunctionProcess
 from local.ports import free_port
-from local.zoom_server import Call, ZoomServer
 from shared.structured_logging import JsonFormatter
 from tests.support.stack import Stack, function_env
 
@@ -42,7 +42,7 @@ ZOOM_USERS: dict[str, tuple[str, ...]] = {
 FOREIGN_USER = "dave@example.com"
 CREATE_RETRY_SECONDS = 3.0
 #: Loggers of the in-process Zoom server (its Flask app, and werkzeug's request errors).
-SERVER_LOGGERS = ("local.zoom_server", "werkzeug")
+SERVER_LOGGERS = ("local.fakes.zoom_server", "werkzeug")
 
 
 def basic_credentials() -> str:
@@ -148,14 +148,14 @@ def _capture_server_logs(path: Path) -> logging.Handler:
     handler.setLevel(logging.DEBUG)
     for name in SERVER_LOGGERS:
         logging.getLogger(name).addHandler(handler)
-    logging.getLogger("local.zoom_server").setLevel(logging.DEBUG)
+    logging.getLogger("local.fakes.zoom_server").setLevel(logging.DEBUG)
     return handler
 
 
 def _release_server_logs(handler: logging.Handler) -> None:
     for name in SERVER_LOGGERS:
         logging.getLogger(name).removeHandler(handler)
-    logging.getLogger("local.zoom_server").setLevel(logging.NOTSET)
+    logging.getLogger("local.fakes.zoom_server").setLevel(logging.NOTSET)
     handler.close()
 
 

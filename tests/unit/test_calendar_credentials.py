@@ -15,9 +15,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from local.token_issuer import GOOGLE_TOKEN_AUDIENCE, TokenIssuer
-from shared import calendar_credentials
-from shared.calendar_credentials import (
+from local.fakes.token_issuer import GOOGLE_TOKEN_AUDIENCE, TokenIssuer
+from shared.google import credentials as calendar_credentials
+from shared.google.credentials import (
     CALENDAR_SCOPES,
     DelegatedCredentialsCache,
     LocalUserCredentials,

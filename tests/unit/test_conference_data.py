@@ -1,4 +1,4 @@
-"""Unit tests of shared.conference_data: the builder, the validator and conference errors."""
+"""Unit tests of shared.conferences.conference_data: builder, validator, conference errors."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.conference_data import (
+from shared.conferences.conference_data import (
     MAX_ENTRY_POINTS,
     MAX_PARAMETERS,
     PARAMETERS_PATH,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shared.event_spec import placeholder_spec, spec_from_event
+from shared.conferences.meeting_spec import placeholder_spec, spec_from_event
 
 
 def test_timed_event_keeps_its_iana_zone() -> None:

@@ -13,10 +13,10 @@ import pytest
 import requests
 import requests.adapters
 
+from local.fakes.token_issuer import TokenIssuer, subject_for
 from local.ports import free_port
-from local.token_issuer import TokenIssuer, subject_for
 from shared.errors import TransientFailure, Unauthenticated
-from shared.id_tokens import (
+from shared.google.id_tokens import (
     FETCH_FAILURE_BACKOFF_SECONDS,
     REFETCH_INTERVAL_SECONDS,
     IdTokenVerifier,

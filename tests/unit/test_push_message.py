@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.errors import InvalidInput
-from shared.push_message import ResourceState, parse_push_message
+from shared.http.push_message import ResourceState, parse_push_message
 
 GOOD = {
     "X-Goog-Channel-ID": "ch-abc_123",

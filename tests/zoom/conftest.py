@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from local.zoom_server import ZoomServer
+from local.fakes.zoom_server import ZoomServer
+from shared.conferences.solutions import Solution, solutions_for
 from shared.providers.base import MeetingSpec
-from shared.providers.zoom import ZoomProvider
-from shared.solutions import Solution, solutions_for
+from shared.providers.zoom.provider import ZoomProvider
 
 ACCOUNT_ID = "acct-test"
 CLIENT_ID = "client-test"

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import requests
 
+from local.fakes.zoom_server import ZoomServer
 from local.ports import free_port
-from local.zoom_server import ZoomServer
 from shared.clock import utcnow
+from shared.conferences.solutions import Solution
 from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
-from shared.providers.zoom import ZoomProvider
-from shared.solutions import Solution
+from shared.providers.zoom.provider import ZoomProvider
 from tests.zoom.conftest import (
     ACCOUNT_ID,
     CLIENT_ID,

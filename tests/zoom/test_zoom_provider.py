@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from local.zoom_server import DialInNumber, ZoomServer
+from local.fakes.zoom_server import DialInNumber, ZoomServer
 from shared.clock import utcnow
-from shared.conference_data import validate_conference_data
+from shared.conferences.conference_data import validate_conference_data
+from shared.conferences.solutions import Solution
 from shared.providers.base import MeetingSpec, fingerprint_of
-from shared.providers.zoom import ZoomProvider
-from shared.solutions import Solution
+from shared.providers.zoom.provider import ZoomProvider
 from tests.zoom.conftest import (
     ACCOUNT_ID,
     CLIENT_ID,
@@ -599,9 +599,9 @@ def test_a_timestamp_in_utc_is_sent_as_local_time(
 
 
 def test_an_unparsable_join_url_is_a_transient_failure_not_a_crash() -> None:
+    from shared.conferences.solutions import solutions_for
     from shared.errors import TransientFailure
-    from shared.providers.zoom_entry_points import build_conference_data
-    from shared.solutions import solutions_for
+    from shared.providers.zoom.entry_points import build_conference_data
 
     meeting = {"id": 81234567890, "join_url": "https://[x/j/81234567890", "settings": {}}
 

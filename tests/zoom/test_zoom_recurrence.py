@@ -1,4 +1,4 @@
-"""RRULE -> Zoom recurrence mapping (``shared.providers.zoom_recurrence``), in-process."""
+"""RRULE -> Zoom recurrence mapping (``shared.providers.zoom.recurrence``), in-process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.providers.zoom_recurrence import next_occurrence, parse_rule
+from shared.providers.zoom.recurrence import next_occurrence, parse_rule
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 START = datetime(2031, 3, 4, 10, 0, tzinfo=STOCKHOLM)  # a Tuesday

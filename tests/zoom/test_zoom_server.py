@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
+from local.fakes.zoom_server import DialInNumber, ZoomServer
 from local.ports import free_port, wait_until
-from local.zoom_server import DialInNumber, ZoomServer
 from tests.zoom.conftest import (
     ACCOUNT_ID,
     CLIENT_ID,
@@ -691,7 +691,7 @@ def test_a_bad_fault_is_refused(zoom: ZoomServer) -> None:
 def test_it_runs_standalone() -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.zoom_server", "--port", str(port)],
+        [sys.executable, "-m", "local.fakes.zoom_server", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

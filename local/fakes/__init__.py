@@ -1,0 +1,1 @@
+"""Faithful local servers of the services the product talks to."""

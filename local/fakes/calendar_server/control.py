@@ -1,0 +1,217 @@
+"""What tests and the local stack use to set up and steer the server (``server.control``).
+
+The same methods answer over HTTP under ``/_control`` (see ``control_routes.py``).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+from local.fakes.calendar_server.events import EventService
+from local.fakes.calendar_server.push import Delivery, PushDispatcher
+from local.fakes.calendar_server.store import CalendarRecord, CallRecord, Fault, Store
+
+
+class Unknown(KeyError):
+    """No calendar or channel of that id."""
+
+
+class Control:
+    """Setup, fault injection, inspection. Every method is thread-safe."""
+
+    def __init__(self, store: Store, dispatcher: PushDispatcher, events: EventService) -> None:
+        self._store = store
+        self._dispatcher = dispatcher
+        self._events = events
+
+    def reset(self) -> None:
+        """Forget everything: calendars, events, channels, faults, calls, deliveries."""
+        self._store.reset()
+        self._dispatcher.clear()
+
+    # -- calendars and events -----------------------------------------------------------
+
+    def create_calendar(
+        self,
+        calendar_id: str,
+        owner: str | None = None,
+        *,
+        summary: str | None = None,
+        time_zone: str = "UTC",
+        readers: Iterable[str] = (),
+        writers: Iterable[str] = (),
+        conference_types: Iterable[str] = ("hangoutsMeet",),
+    ) -> dict[str, Any]:
+        """Create (or replace) a calendar; ``owner`` defaults to ``calendar_id``."""
+        with self._store.lock:
+            calendar = CalendarRecord(
+                id=calendar_id,
+                owner=owner or calendar_id,
+                summary=summary or calendar_id,
+                time_zone=time_zone,
+                readers=set(readers),
+                writers=set(writers),
+                etag=self._store.next_etag(),
+                conference_types=tuple(conference_types),
+            )
+            self._store.calendars[calendar_id] = calendar
+            self._store.events_of(calendar_id)
+            return calendar.as_json()
+
+    def set_access(
+        self,
+        calendar_id: str,
+        *,
+        readers: Iterable[str] | None = None,
+        writers: Iterable[str] | None = None,
+    ) -> None:
+        """Replace a calendar's reader and/or writer lists."""
+        with self._store.lock:
+            calendar = self._calendar(calendar_id)
+            if readers is not None:
+                calendar.readers = set(readers)
+            if writers is not None:
+                calendar.writers = set(writers)
+
+    def insert_events(
+        self,
+        calendar_id: str,
+        bodies: Iterable[dict[str, Any]],
+        as_user: str | None = None,
+        conference_data_version: int = 1,
+    ) -> list[dict[str, Any]]:
+        """Insert events as ``as_user`` (default: the owner) without HTTP (bulk seeding)."""
+        with self._store.lock:
+            user = as_user or self._calendar(calendar_id).owner
+        query = {"conferenceDataVersion": conference_data_version}
+        return [self._events.insert(user, calendar_id, dict(body), query) for body in bodies]
+
+    def has_calendar(self, calendar_id: str) -> bool:
+        with self._store.lock:
+            return calendar_id in self._store.calendars
+
+    def stored_events(self, calendar_id: str) -> list[dict[str, Any]]:
+        """Every stored event of a calendar, tombstones and exceptions included."""
+        with self._store.lock:
+            stored = sorted(self._store.events_of(calendar_id).values(), key=lambda s: s.ordinal)
+            return [copy.deepcopy(s.resource) for s in stored]
+
+    # -- faults -------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        reason: str,
+        *,
+        count: int = 1,
+        calendar_id: str | None = None,
+        message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """The next ``count`` calls of ``method`` (e.g. ``events.list``; optionally on one
+        calendar) answer ``status`` with ``reason`` instead of running."""
+        with self._store.lock:
+            self._store.faults.append(
+                Fault(method, status, reason, count, calendar_id, message, retry_after)
+            )
+
+    def clear_faults(self) -> None:
+        with self._store.lock:
+            self._store.faults.clear()
+            self._store.failing_page_tokens = 0
+
+    def fail_next_page_token(self, count: int = 1) -> None:
+        """The next ``count`` events.list calls that carry a pageToken answer 410."""
+        with self._store.lock:
+            self._store.failing_page_tokens += count
+
+    def expire_sync_tokens(self, calendar_id: str) -> None:
+        """Every sync token given out for the calendar so far now answers 410."""
+        with self._store.lock:
+            self._calendar(calendar_id).token_epoch += 1
+
+    def script_page_sizes(self, calendar_id: str, sizes: Iterable[int]) -> None:
+        """The next events.list pages of the calendar hold at most these many items
+        (0: empty, with a nextPageToken); then maxResults applies again."""
+        with self._store.lock:
+            self._calendar(calendar_id).page_sizes = deque(int(s) for s in sizes)
+
+    # -- the call log -------------------------------------------------------------------
+
+    def calls(self, method: str | None = None, calendar_id: str | None = None) -> list[CallRecord]:
+        with self._store.lock:
+            return [
+                call
+                for call in self._store.calls
+                if (method is None or call.method == method)
+                and (calendar_id is None or call.calendar_id == calendar_id)
+            ]
+
+    def clear_calls(self) -> None:
+        with self._store.lock:
+            self._store.calls.clear()
+
+    # -- push ---------------------------------------------------------------------------
+
+    def drop_next_messages(self, calendar_id: str, count: int = 1) -> None:
+        """The next ``count`` push messages about the calendar are never sent."""
+        with self._store.lock:
+            self._calendar(calendar_id).drop_messages += count
+
+    def deliveries(
+        self, channel_id: str | None = None, calendar_id: str | None = None
+    ) -> list[Delivery]:
+        return [
+            d
+            for d in self._dispatcher.deliveries()
+            if (channel_id is None or d.channel_id == channel_id)
+            and (calendar_id is None or d.calendar_id == calendar_id)
+        ]
+
+    def wait_for_deliveries(self, timeout: float = 5.0) -> None:
+        """Block until no message is queued, waiting for a retry, or in flight."""
+        self._dispatcher.wait_idle(timeout)
+
+    def expire_channel(self, channel_id: str) -> None:
+        """The live channel ``channel_id`` expires now."""
+        with self._store.lock:
+            now_ms = time.time_ns() // 1_000_000
+            live = [c for c in self._store.channels if c.id == channel_id and c.live(now_ms)]
+            if not live:
+                raise Unknown(channel_id)
+            for channel in live:
+                channel.expiration_ms = now_ms
+
+    def channels(self) -> list[dict[str, Any]]:
+        with self._store.lock:
+            now_ms = time.time_ns() // 1_000_000
+            return [
+                {
+                    "id": c.id,
+                    "resourceId": c.resource_id,
+                    "resourceUri": c.resource_uri,
+                    "calendarId": c.calendar_id,
+                    "owner": c.owner,
+                    "address": c.address,
+                    "expiration": str(c.expiration_ms),
+                    "token": c.token,
+                    "live": c.live(now_ms),
+                }
+                for c in self._store.channels
+            ]
+
+    def set_sync_before_watch_response(self, enabled: bool = True) -> None:
+        """events.watch answers only once its sync message is delivered (or failed)."""
+        with self._store.lock:
+            self._store.sync_before_watch_response = enabled
+
+    def _calendar(self, calendar_id: str) -> CalendarRecord:
+        calendar = self._store.calendars.get(calendar_id)
+        if calendar is None:
+            raise Unknown(calendar_id)
+        return calendar

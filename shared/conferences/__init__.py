@@ -1,0 +1,1 @@
+"""Conferences as Calendar sees them: ConferenceData, solutions, meeting specs."""

@@ -1,0 +1,1 @@
+"""Creating a conference for an event, exactly once."""

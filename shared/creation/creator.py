@@ -1,0 +1,275 @@
+"""Creating a conference for an event, exactly once per (calendar, event, solution).
+
+The steps, in order: the solution must exist; the acting user must reach the calendar
+(``calendars.get`` as that user); the event is read (a 404 means it does not exist yet:
+the meeting is made from placeholder data and sync fills it in); the key is reserved in
+Firestore; the provider creates the meeting; the mapping is stored; the calendar is set
+up for sync within a time budget. A retry or a concurrent call finds the reservation
+and answers with the winner's result (waiting a few seconds for it, then ``TEMPORARY``).
+Every failure becomes a ConferenceErrorType; the reason goes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from shared.clock import utcnow
+from shared.conferences.conference_data import (
+    ConferenceErrorType,
+    conference_error,
+    validate_conference_data,
+)
+from shared.conferences.meeting_spec import mapping_expiry, placeholder_spec, spec_from_event
+from shared.conferences.solutions import Solution, find_solution
+from shared.config import Settings
+from shared.errors import (
+    AccessDenied,
+    BundleError,
+    InvalidConferenceData,
+    NotFound,
+    PermanentFailure,
+    TransientFailure,
+)
+from shared.google.calendar_api import CalendarClient
+from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of, retry_budget
+from shared.retries import retry_transient
+from shared.state.conferences import (
+    ConferenceKey,
+    ConferenceStore,
+    LeaseLost,
+    Mapping,
+    MappingState,
+)
+from shared.structured_logging import fields
+from shared.sync.setup import SyncSetup
+
+logger = logging.getLogger(__name__)
+
+CALENDAR_RETRY_SECONDS = 2.0
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    solution_id: str
+    calendar_id: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class CreateOutcome:
+    """Either the ConferenceData or a ConferenceErrorType (what the add-on receives)."""
+
+    conference_data: dict[str, Any] | None = None
+    error: ConferenceErrorType | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        if self.conference_data is not None:
+            return {"conferenceData": self.conference_data}
+        return {"conferenceError": conference_error(self.error or ConferenceErrorType.UNKNOWN)}
+
+
+class _Refused(Exception):
+    """Ends a creation with a ConferenceErrorType; ``reason`` is logged."""
+
+    def __init__(self, error: ConferenceErrorType, reason: str) -> None:
+        super().__init__(reason)
+        self.error = error
+        self.reason = reason
+
+
+def _error_type(err: BundleError) -> ConferenceErrorType:
+    if isinstance(err, TransientFailure):
+        return ConferenceErrorType.TEMPORARY
+    if isinstance(err, AccessDenied | NotFound):
+        return ConferenceErrorType.PERMISSION_DENIED
+    return ConferenceErrorType.PERMANENT
+
+
+class ConferenceCreator:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        conferences: ConferenceStore,
+        calendar: CalendarClient,
+        provider: Provider,
+        sync_setup: SyncSetup,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._settings = settings
+        self._conferences = conferences
+        self._calendar = calendar
+        self._provider = provider
+        self._sync_setup = sync_setup
+        self._clock = clock
+        self._sleep = sleep
+        self._now = now
+
+    def create(self, request: CreateRequest, user_email: str) -> CreateOutcome:
+        log = {
+            "calendar_id": request.calendar_id,
+            "event_id": request.event_id,
+            "solution_id": request.solution_id,
+        }
+        try:
+            try:
+                outcome = self._create(request, user_email)
+            except TransientFailure as err:  # Firestore, mostly: the answer is TEMPORARY
+                raise _Refused(ConferenceErrorType.TEMPORARY, str(err)) from err
+        except _Refused as refused:
+            logger.warning(
+                "conference not created",
+                extra=fields(**log, error=refused.error.value, reason=refused.reason),
+            )
+            return CreateOutcome(error=refused.error)
+        logger.info("conference ready", extra=fields(**log))
+        return outcome
+
+    # -- steps ---------------------------------------------------------------------------
+    def _create(self, request: CreateRequest, user_email: str) -> CreateOutcome:
+        solution = find_solution(self._provider.name, request.solution_id)
+        if solution is None:
+            raise _Refused(ConferenceErrorType.CONFERENCE_SOLUTION_FORBIDDEN, "unknown solution")
+        key = ConferenceKey(request.calendar_id, request.event_id, request.solution_id)
+        time_zone = self._check_access(request.calendar_id, user_email)
+        existing = self._conferences.get(key)
+        if existing is not None and existing.state is MappingState.READY:
+            return CreateOutcome(conference_data=existing.conference_data)
+        spec = self._read_spec(request, user_email, time_zone)
+
+        reservation = self._conferences.reserve(
+            key, user_email, self._settings.reservation_lease_seconds
+        )
+        mapping = reservation.mapping
+        if not reservation.won:
+            result = self._await_winner(key, user_email)
+            if result is not None:
+                return result
+            taken = self._conferences.take_over(
+                key, user_email, self._settings.reservation_lease_seconds
+            )
+            if taken is None:
+                raise _Refused(ConferenceErrorType.TEMPORARY, "another creation is running")
+            mapping = taken.mapping
+            logger.warning("took over an expired reservation", extra=fields(doc=key.doc_id))
+        data = self._make_meeting(mapping, spec, solution, user_email)
+        self._sync_setup.ensure(
+            request.calendar_id, user_email, self._settings.sync_setup_budget_seconds, time_zone
+        )
+        return CreateOutcome(conference_data=data)
+
+    def _check_access(self, calendar_id: str, user_email: str) -> str | None:
+        """The calendar's time zone, if the user can reach the calendar."""
+        try:
+            calendar = retry_transient(
+                lambda: self._calendar.get_calendar(user_email, calendar_id, num_retries=0),
+                what="calendars.get",
+                budget_seconds=CALENDAR_RETRY_SECONDS,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+        except (NotFound, AccessDenied) as err:
+            raise _Refused(ConferenceErrorType.PERMISSION_DENIED, str(err)) from err
+        except BundleError as err:
+            raise _Refused(_error_type(err), str(err)) from err
+        zone = calendar.get("timeZone")
+        return str(zone) if zone else None
+
+    def _read_spec(self, request: CreateRequest, user_email: str, zone: str | None) -> MeetingSpec:
+        try:
+            event = retry_transient(
+                lambda: self._calendar.get_event(
+                    user_email, request.calendar_id, request.event_id, num_retries=0
+                ),
+                what="events.get",
+                budget_seconds=CALENDAR_RETRY_SECONDS,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+        except NotFound:
+            return placeholder_spec(zone)  # the event is not saved yet: sync fills it in
+        except BundleError as err:
+            raise _Refused(_error_type(err), str(err)) from err
+        if event.get("status") == "cancelled":
+            return placeholder_spec(zone)
+        return spec_from_event(event, zone)
+
+    def _await_winner(self, key: ConferenceKey, user_email: str) -> CreateOutcome | None:
+        """Wait for a concurrent creation; None when its lease expired (crashed holder)."""
+        deadline = self._clock() + self._settings.create_wait_seconds
+        while True:
+            current = self._conferences.get(key)
+            if current is None:
+                raise _Refused(ConferenceErrorType.TEMPORARY, "a concurrent creation failed")
+            if current.state is MappingState.READY:
+                return CreateOutcome(conference_data=current.conference_data)
+            if current.lease_expires_at is not None and current.lease_expires_at <= self._now():
+                return None
+            if self._clock() >= deadline:
+                raise _Refused(ConferenceErrorType.TEMPORARY, "a concurrent creation is slow")
+            self._sleep(POLL_SECONDS)
+
+    def _make_meeting(
+        self, reservation: Mapping, spec: MeetingSpec, solution: Solution, user_email: str
+    ) -> dict[str, Any]:
+        try:
+            meeting = retry_transient(
+                lambda: self._provider.create(spec, solution, user_email, reservation.request_key),
+                what="provider create",
+                budget_seconds=retry_budget(self._provider, self._settings.provider_retry_seconds),
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+            validate_conference_data(meeting.conference_data)
+        except InvalidConferenceData as err:
+            self._conferences.release(reservation)
+            logger.error("the provider built invalid ConferenceData", extra=fields(field=err.field))
+            raise _Refused(ConferenceErrorType.PERMANENT, "invalid ConferenceData") from err
+        except BundleError as err:
+            self._conferences.release(reservation)
+            raise _Refused(_error_type(err), str(err)) from err
+        try:
+            mapping = self._conferences.complete(reservation, self._mapping_fields(meeting, spec))
+        except LeaseLost as err:
+            self._discard(meeting)
+            raise _Refused(ConferenceErrorType.TEMPORARY, "the reservation was taken over") from err
+        except TransientFailure:
+            self._discard(meeting)
+            self._conferences.release(reservation)
+            raise
+        return mapping.conference_data or meeting.conference_data
+
+    def _mapping_fields(self, meeting: Meeting, spec: MeetingSpec) -> dict[str, Any]:
+        conference_id = meeting.conference_data.get("conferenceId")
+        return {
+            "conferenceId": conference_id,
+            "meetingId": meeting.meeting_id,
+            "conferenceData": meeting.conference_data,
+            "spec": spec.as_record(),
+            "fingerprint": fingerprint_of(self._provider.relevant(spec)),
+            "placeholder": spec.placeholder,
+            "attached": False,  # until sync sees the event carry the conference
+            # ... and if it never does, the sweep removes the meeting after this:
+            "abandonCheckAt": self._now()
+            + timedelta(seconds=self._settings.placeholder_max_age_seconds),
+            "followers": [],
+            "provider": self._provider.name,
+            "expireAt": mapping_expiry(spec, self._settings.mapping_retention_days, self._now()),
+        }
+
+    def _discard(self, meeting: Meeting) -> None:
+        try:
+            self._provider.delete(meeting.meeting_id)
+        except (BundleError, PermanentFailure) as err:
+            logger.error(
+                "could not delete an orphaned meeting",
+                extra=fields(meeting_id=meeting.meeting_id, reason=str(err)),
+            )

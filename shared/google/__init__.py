@@ -1,0 +1,1 @@
+"""Google clients: the Calendar API, delegated credentials, ID-token verification."""

@@ -1,0 +1,1 @@
+"""The HTTP edge and wire formats: answers, errors, request bodies, push headers."""

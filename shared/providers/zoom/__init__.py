@@ -1,0 +1,1 @@
+"""The Zoom provider (Server-to-Server OAuth, REST API v2)."""

@@ -1,0 +1,173 @@
+"""Setting a calendar up for syncing: a push channel and the first sync token.
+
+Order matters: the channel record (random id, 256-bit secret token, only its hash
+stored) is written before ``events.watch`` is called, since Calendar's ``sync`` message
+can arrive before the call returns. The first sync token comes from a full listing with
+exactly the parameters incremental sync uses (``LIST_PARAMS``), fetching only
+``nextPageToken,nextSyncToken`` so paging is cheap. When any step fails or the time
+budget runs out, the calendar stays ``pending`` with the reason, for the sweep to finish.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from shared.errors import AccessDenied, BundleError, NotFound, TransientFailure
+from shared.google.calendar_api import CalendarClient
+from shared.state.calendars import CalendarStore, SetupState, new_channel_secrets
+from shared.structured_logging import fields
+
+logger = logging.getLogger(__name__)
+
+# The sweep leaves a calendar alone while its inline set-up may still be running.
+INLINE_SETUP_MARGIN_SECONDS = 60.0
+
+
+class SetupBudgetExceeded(TransientFailure):
+    """The inline time budget ran out before set-up finished."""
+
+
+def parse_expiration(value: object) -> datetime | None:
+    """A channel's ``expiration`` (milliseconds, possibly as a string) as an aware time."""
+    try:
+        millis = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromtimestamp(millis / 1000, UTC)
+
+
+def setup_state_for(err: BundleError) -> SetupState:
+    """Where a failed set-up leaves the calendar: revoked access and a calendar that
+    cannot be watched are recorded as such (the sweep does not retry them in a loop);
+    anything else stays pending for the sweep to finish."""
+    if isinstance(err, AccessDenied):
+        return SetupState.ACCESS_REVOKED
+    if isinstance(err, NotFound):
+        return SetupState.WATCH_FAILED
+    return SetupState.PENDING
+
+
+class SyncSetup:
+    def __init__(
+        self,
+        *,
+        calendars: CalendarStore,
+        calendar: CalendarClient,
+        webhook_url: str,
+        channel_ttl_seconds: int,
+        renew_window_seconds: float = 24 * 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._calendars = calendars
+        self._calendar = calendar
+        self._webhook_url = webhook_url
+        self._ttl = channel_ttl_seconds
+        self._renew_window = timedelta(seconds=renew_window_seconds)
+        self._clock = clock
+
+    def ensure(
+        self, calendar_id: str, user: str, budget_seconds: float, time_zone: str | None = None
+    ) -> None:
+        """Set the calendar up unless it already is (or is being) set up. Never raises.
+
+        A calendar whose sync stopped (its sync user lost access, or it could not be
+        watched) is taken over by ``user``, who has just shown access to it; the sweep then
+        finishes its set-up, catching up on the changes made while it was stopped.
+        """
+        try:
+            due_after = timedelta(seconds=budget_seconds + INLINE_SETUP_MARGIN_SECONDS)
+            if not self._calendars.claim_calendar(calendar_id, user, time_zone, due_after):
+                if self._calendars.take_over_stopped(calendar_id, user):
+                    logger.info(
+                        "stopped sync handed to another user; the sweep resumes it",
+                        extra=fields(calendar_id=calendar_id),
+                    )
+                return
+        except BundleError as err:
+            logger.warning(
+                "sync set-up could not be claimed",
+                extra=fields(calendar_id=calendar_id, reason=str(err)),
+            )
+            return
+        self.run(calendar_id, user, budget_seconds)
+
+    def run(self, calendar_id: str, user: str, budget_seconds: float) -> bool:
+        """Create a channel and take the first sync token; record the outcome."""
+        deadline = self._clock() + budget_seconds
+        try:
+            channel_id = self.start_channel(calendar_id, user)
+            self._check(deadline)
+            token = self.first_sync_token(calendar_id, user, deadline)
+        except BundleError as err:
+            state = setup_state_for(err)
+            # Due at once: the next sweep finishes it (the sweep backs off its own failures).
+            self._calendars.set_state(calendar_id, state, error=str(err))
+            logger.warning(
+                "sync set-up not finished",
+                extra=fields(calendar_id=calendar_id, state=state.value, reason=str(err)),
+            )
+            return False
+        self._calendars.set_state(
+            calendar_id,
+            SetupState.READY,  # also takes it out of the sweep's set-up queue
+            extra={"syncToken": token, "lastSyncAt": datetime.now(UTC)},
+        )
+        logger.info("sync set up", extra=fields(calendar_id=calendar_id, channel_id=channel_id))
+        return True
+
+    def _check(self, deadline: float) -> None:
+        if self._clock() > deadline:
+            raise SetupBudgetExceeded("sync set-up ran out of time")
+
+    def start_channel(self, calendar_id: str, user: str) -> str:
+        """Write a channel record, watch the calendar, store what the watch returned."""
+        channel_id, token = new_channel_secrets()
+        self._calendars.save_channel(channel_id, calendar_id, token)
+        answer = self._calendar.watch(
+            user,
+            calendar_id,
+            channel_id=channel_id,
+            token=token,
+            address=self._webhook_url,
+            ttl_seconds=self._ttl,
+            num_retries=1,
+        )
+        expiration = parse_expiration(answer.get("expiration"))
+        self._calendars.record_watch(channel_id, str(answer.get("resourceId", "")), expiration)
+        self._calendars.update_calendar(
+            calendar_id,
+            {
+                "activeChannelId": channel_id,
+                "channelExpiresAt": expiration,
+                "renewAt": self.renew_at(expiration),
+            },
+        )
+        return channel_id
+
+    def renew_at(self, expiration: datetime | None) -> datetime:
+        """When the sweep should replace a channel expiring at ``expiration``."""
+        if expiration is None:  # Calendar gave no expiry: renew at the next sweep
+            return datetime.now(UTC)
+        return expiration - self._renew_window
+
+    def first_sync_token(self, calendar_id: str, user: str, deadline: float | None) -> str:
+        """Page through a full listing (ids only) until its nextSyncToken."""
+        page_token: str | None = None
+        while True:
+            page = self._calendar.list_events_page(
+                user,
+                calendar_id,
+                page_token=page_token,
+                fields="nextPageToken,nextSyncToken",
+                num_retries=1,
+            )
+            if page.get("nextSyncToken"):
+                return str(page["nextSyncToken"])
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                raise TransientFailure("a listing ended without a sync token")
+            if deadline is not None:
+                self._check(deadline)
