@@ -16,9 +16,9 @@ from google.auth.credentials import Credentials
 
 from shared.config import CalendarCredentialsMode, Settings, get_settings
 from shared.creation.creator import ConferenceCreator
-from shared.errors import BundleError, ConfigurationError
+from shared.errors import ConfigurationError
 from shared.google import credentials as calendar_credentials
-from shared.google.calendar_api import CalendarClient
+from shared.google.calendar_api import CalendarApi
 from shared.google.id_tokens import IdTokenVerifier
 from shared.providers import Provider, provider_from_settings
 from shared.state.calendars import CalendarStore
@@ -26,8 +26,9 @@ from shared.state.conferences import ConferenceStore
 from shared.state.firestore_client import firestore_client
 from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler
+from shared.sync.lease import LeasedSync
 from shared.sync.passes import CalendarSync
-from shared.sync.push import LeasedSync, PushHandler
+from shared.sync.push import PushHandler
 from shared.sync.setup import SyncSetup
 from shared.sync.sweep import Sweep
 
@@ -49,13 +50,13 @@ class Runtime:
             return part
 
     @property
-    def conferences(self) -> ConferenceStore:
+    def conference_store(self) -> ConferenceStore:
         return self._once(
             "conferences", lambda: ConferenceStore(firestore_client(self.settings.project))
         )
 
     @property
-    def calendars(self) -> CalendarStore:
+    def calendar_store(self) -> CalendarStore:
         return self._once(
             "calendars", lambda: CalendarStore(firestore_client(self.settings.project))
         )
@@ -69,10 +70,10 @@ class Runtime:
         return cache.get
 
     @property
-    def calendar(self) -> CalendarClient:
+    def calendar_api(self) -> CalendarApi:
         return self._once(
             "calendar",
-            lambda: CalendarClient(
+            lambda: CalendarApi(
                 credentials_for=self._credentials_for(),
                 api_endpoint=self.settings.calendar_api_endpoint,
             ),
@@ -98,8 +99,8 @@ class Runtime:
         return self._once(
             "sync_setup",
             lambda: SyncSetup(
-                calendars=self.calendars,
-                calendar=self.calendar,
+                calendar_store=self.calendar_store,
+                calendar_api=self.calendar_api,
                 webhook_url=self.settings.sync_webhook_url,
                 channel_ttl_seconds=self.settings.channel_ttl_seconds,
                 renew_window_seconds=self.settings.renew_window_seconds,
@@ -112,34 +113,30 @@ class Runtime:
             "creator",
             lambda: ConferenceCreator(
                 settings=self.settings,
-                conferences=self.conferences,
-                calendar=self.calendar,
+                conference_store=self.conference_store,
+                calendar_api=self.calendar_api,
                 provider=self.provider,
                 sync_setup=self.sync_setup,
             ),
         )
 
-    def _ensure_synced(self, calendar_id: str, user: str) -> None:
-        """A conference moved to another calendar: make sure that calendar is synced,
-        with its own time zone (events without one are read in it)."""
-        try:
-            zone = self.calendar.get_calendar(user, calendar_id).get("timeZone")
-        except BundleError:
-            zone = None  # set-up goes on; the sweep can still finish it
-        self.sync_setup.ensure(calendar_id, user, self.settings.sync_setup_budget_seconds, zone)
+    def _set_up_destination(self, calendar_id: str, user: str) -> None:
+        self.sync_setup.ensure_with_its_zone(
+            calendar_id, user, self.settings.sync_setup_budget_seconds
+        )
 
     @property
     def change_handler(self) -> ChangeHandler:
         return self._once(
             "change_handler",
             lambda: ChangeHandler(
-                conferences=self.conferences,
-                calendars=self.calendars,
-                calendar=self.calendar,
+                conference_store=self.conference_store,
+                calendar_store=self.calendar_store,
+                calendar_api=self.calendar_api,
                 provider=self.provider,
                 provider_retry_seconds=self.settings.provider_retry_seconds,
                 retention_days=self.settings.mapping_retention_days,
-                on_moved=self._ensure_synced,
+                on_moved=self._set_up_destination,
             ),
         )
 
@@ -148,11 +145,11 @@ class Runtime:
         return self._once(
             "leased_sync",
             lambda: LeasedSync(
-                calendars=self.calendars,
+                calendar_store=self.calendar_store,
                 engine=CalendarSync(
-                    calendars=self.calendars,
-                    conferences=self.conferences,
-                    calendar=self.calendar,
+                    calendar_store=self.calendar_store,
+                    conference_store=self.conference_store,
+                    calendar_api=self.calendar_api,
                     handler=self.change_handler,
                     lookback_days=self.settings.full_sync_lookback_days,
                 ),
@@ -164,7 +161,7 @@ class Runtime:
     def push_handler(self) -> PushHandler:
         return self._once(
             "push_handler",
-            lambda: PushHandler(calendars=self.calendars, leased_sync=self.leased_sync),
+            lambda: PushHandler(calendar_store=self.calendar_store, leased_sync=self.leased_sync),
         )
 
     @property
@@ -173,9 +170,9 @@ class Runtime:
             "sweep",
             lambda: Sweep(
                 settings=self.settings,
-                calendars=self.calendars,
-                conferences=self.conferences,
-                calendar=self.calendar,
+                calendar_store=self.calendar_store,
+                conference_store=self.conference_store,
+                calendar_api=self.calendar_api,
                 sync_setup=self.sync_setup,
                 handler=self.change_handler,
                 leased_sync=self.leased_sync,

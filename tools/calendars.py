@@ -45,7 +45,7 @@ from google.cloud import firestore
 from shared.errors import ConfigurationError, PermanentFailure, TransientFailure
 from shared.state.calendars import CALENDARS, CHANNELS, MESSAGE_COUNTS, SYNC_LEASES, SetupState
 from shared.state.conferences import COLLECTION as CONFERENCES
-from shared.state.conferences import MappingState
+from shared.state.conferences import RecordState
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -59,7 +59,7 @@ STATE_LABELS = {
 }
 NOT_SET_UP = "not set up"
 
-#: stop_channel(sync_user, channel_id, resource_id), as CalendarClient.stop_channel.
+#: stop_channel(sync_user, channel_id, resource_id), as CalendarApi.stop_channel.
 StopChannel = Callable[[str, str, str], None]
 
 
@@ -110,7 +110,7 @@ def mapped_conferences(client: Any) -> Counter[str]:
     for snapshot in _docs(client, CONFERENCES, ["calendarId", "state"]):
         data = snapshot.to_dict() or {}
         calendar_id = data.get("calendarId")
-        if isinstance(calendar_id, str) and data.get("state") == MappingState.READY.value:
+        if isinstance(calendar_id, str) and data.get("state") == RecordState.READY.value:
             counts[calendar_id] += 1
         elif isinstance(calendar_id, str):
             counts.setdefault(calendar_id, 0)
@@ -312,7 +312,7 @@ def runtime_stop_channel() -> StopChannel:
     """The deployed functions' Calendar client (reads and checks the settings now)."""
     from shared.runtime import get_runtime  # the settings are only needed for a stop
 
-    return get_runtime().calendar.stop_channel
+    return get_runtime().calendar_api.stop_channel
 
 
 # -- command line --------------------------------------------------------------------------

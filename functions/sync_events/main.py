@@ -29,7 +29,7 @@ def _handle_push(request: flask.Request) -> flask.Response:
 
 def _handle_sweep(request: flask.Request) -> flask.Response:
     edge.require_method(request, "POST", "GET")
-    return edge.json_response(get_runtime().sweep.run())
+    return edge.json_response(get_runtime().sweep.do_due_work())
 
 
 @functions_framework.http

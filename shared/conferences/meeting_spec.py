@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shared.providers.base import MeetingSpec
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """What a meeting is built from.
+
+    ``start``/``end`` are timezone-aware (``None`` for a placeholder: the event did not
+    exist yet when the conference was created). ``time_zone`` is the event's IANA zone
+    (or the calendar's when the event has none). For all-day events ``all_day`` is set and
+    ``start``/``end`` are midnight in ``time_zone`` (end exclusive). ``recurrence`` holds
+    the series' RRULE/EXDATE/RDATE lines (empty for single events).
+    """
+
+    title: str
+    description: str
+    start: datetime | None
+    end: datetime | None
+    time_zone: str | None
+    all_day: bool = False
+    recurrence: tuple[str, ...] = ()
+    placeholder: bool = False
+
+    def as_record(self) -> dict[str, Any]:
+        """A JSON-safe dict of the spec (stored on the mapping, compared on sync)."""
+        return {
+            "title": self.title,
+            "description": self.description,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "timeZone": self.time_zone,
+            "allDay": self.all_day,
+            "recurrence": list(self.recurrence),
+            "placeholder": self.placeholder,
+        }
 
 
 def _zone(name: str | None) -> tzinfo | None:
@@ -72,7 +105,7 @@ def placeholder_spec(calendar_time_zone: str | None) -> MeetingSpec:
     )
 
 
-def mapping_expiry(spec: MeetingSpec, retention_days: float, now: datetime) -> datetime | None:
+def record_expiry(spec: MeetingSpec, retention_days: float, now: datetime) -> datetime | None:
     """When Firestore's TTL may drop a mapping: ``retention_days`` after the event ended.
 
     Series never expire by TTL (their end is in the rule, possibly never); placeholders

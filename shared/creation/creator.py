@@ -3,7 +3,7 @@
 The steps, in order: the solution must exist; the acting user must reach the calendar
 (``calendars.get`` as that user); the event is read (a 404 means it does not exist yet:
 the meeting is made from placeholder data and sync fills it in); the key is reserved in
-Firestore; the provider creates the meeting; the mapping is stored; the calendar is set
+Firestore; the provider creates the meeting; the record is stored; the calendar is set
 up for sync within a time budget. A retry or a concurrent call finds the reservation
 and answers with the winner's result (waiting a few seconds for it, then ``TEMPORARY``).
 Every failure becomes a ConferenceErrorType; the reason goes to the log.
@@ -24,7 +24,7 @@ from shared.conferences.conference_data import (
     conference_error,
     validate_conference_data,
 )
-from shared.conferences.meeting_spec import mapping_expiry, placeholder_spec, spec_from_event
+from shared.conferences.meeting_spec import placeholder_spec, record_expiry, spec_from_event
 from shared.conferences.solutions import Solution, find_solution
 from shared.config import Settings
 from shared.errors import (
@@ -35,15 +35,16 @@ from shared.errors import (
     PermanentFailure,
     TransientFailure,
 )
-from shared.google.calendar_api import CalendarClient
+from shared.google.calendar_api import CalendarApi
+from shared.http.create_request import CreateRequest
 from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
 from shared.state.conferences import (
     ConferenceKey,
+    ConferenceRecord,
     ConferenceStore,
     LeaseLost,
-    Mapping,
-    MappingState,
+    RecordState,
 )
 from shared.structured_logging import fields
 from shared.sync.setup import SyncSetup
@@ -52,13 +53,6 @@ logger = logging.getLogger(__name__)
 
 CALENDAR_RETRY_SECONDS = 2.0
 POLL_SECONDS = 0.2
-
-
-@dataclass(frozen=True)
-class CreateRequest:
-    solution_id: str
-    calendar_id: str
-    event_id: str
 
 
 @dataclass(frozen=True)
@@ -96,8 +90,8 @@ class ConferenceCreator:
         self,
         *,
         settings: Settings,
-        conferences: ConferenceStore,
-        calendar: CalendarClient,
+        conference_store: ConferenceStore,
+        calendar_api: CalendarApi,
         provider: Provider,
         sync_setup: SyncSetup,
         clock: Callable[[], float] = time.monotonic,
@@ -105,8 +99,8 @@ class ConferenceCreator:
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._settings = settings
-        self._conferences = conferences
-        self._calendar = calendar
+        self._conference_store = conference_store
+        self._calendar_api = calendar_api
         self._provider = provider
         self._sync_setup = sync_setup
         self._clock = clock
@@ -140,27 +134,27 @@ class ConferenceCreator:
             raise _Refused(ConferenceErrorType.CONFERENCE_SOLUTION_FORBIDDEN, "unknown solution")
         key = ConferenceKey(request.calendar_id, request.event_id, request.solution_id)
         time_zone = self._check_access(request.calendar_id, user_email)
-        existing = self._conferences.get(key)
-        if existing is not None and existing.state is MappingState.READY:
+        existing = self._conference_store.get(key)
+        if existing is not None and existing.state is RecordState.READY:
             return CreateOutcome(conference_data=existing.conference_data)
         spec = self._read_spec(request, user_email, time_zone)
 
-        reservation = self._conferences.reserve(
+        reservation = self._conference_store.reserve(
             key, user_email, self._settings.reservation_lease_seconds
         )
-        mapping = reservation.mapping
+        record = reservation.record
         if not reservation.won:
             result = self._await_winner(key, user_email)
             if result is not None:
                 return result
-            taken = self._conferences.take_over(
+            taken = self._conference_store.take_over(
                 key, user_email, self._settings.reservation_lease_seconds
             )
             if taken is None:
                 raise _Refused(ConferenceErrorType.TEMPORARY, "another creation is running")
-            mapping = taken.mapping
+            record = taken.record
             logger.warning("took over an expired reservation", extra=fields(doc=key.doc_id))
-        data = self._make_meeting(mapping, spec, solution, user_email)
+        data = self._make_meeting(record, spec, solution, user_email)
         self._sync_setup.ensure(
             request.calendar_id, user_email, self._settings.sync_setup_budget_seconds, time_zone
         )
@@ -170,7 +164,7 @@ class ConferenceCreator:
         """The calendar's time zone, if the user can reach the calendar."""
         try:
             calendar = retry_transient(
-                lambda: self._calendar.get_calendar(user_email, calendar_id, num_retries=0),
+                lambda: self._calendar_api.get_calendar(user_email, calendar_id, num_retries=0),
                 what="calendars.get",
                 budget_seconds=CALENDAR_RETRY_SECONDS,
                 clock=self._clock,
@@ -186,7 +180,7 @@ class ConferenceCreator:
     def _read_spec(self, request: CreateRequest, user_email: str, zone: str | None) -> MeetingSpec:
         try:
             event = retry_transient(
-                lambda: self._calendar.get_event(
+                lambda: self._calendar_api.get_event(
                     user_email, request.calendar_id, request.event_id, num_retries=0
                 ),
                 what="events.get",
@@ -206,10 +200,10 @@ class ConferenceCreator:
         """Wait for a concurrent creation; None when its lease expired (crashed holder)."""
         deadline = self._clock() + self._settings.create_wait_seconds
         while True:
-            current = self._conferences.get(key)
+            current = self._conference_store.get(key)
             if current is None:
                 raise _Refused(ConferenceErrorType.TEMPORARY, "a concurrent creation failed")
-            if current.state is MappingState.READY:
+            if current.state is RecordState.READY:
                 return CreateOutcome(conference_data=current.conference_data)
             if current.lease_expires_at is not None and current.lease_expires_at <= self._now():
                 return None
@@ -218,7 +212,7 @@ class ConferenceCreator:
             self._sleep(POLL_SECONDS)
 
     def _make_meeting(
-        self, reservation: Mapping, spec: MeetingSpec, solution: Solution, user_email: str
+        self, reservation: ConferenceRecord, spec: MeetingSpec, solution: Solution, user_email: str
     ) -> dict[str, Any]:
         try:
             meeting = retry_transient(
@@ -230,22 +224,24 @@ class ConferenceCreator:
             )
             validate_conference_data(meeting.conference_data)
         except InvalidConferenceData as err:
-            self._conferences.release(reservation)
+            self._conference_store.release(reservation)
             logger.error("the provider built invalid ConferenceData", extra=fields(field=err.field))
             raise _Refused(ConferenceErrorType.PERMANENT, "invalid ConferenceData") from err
         except BundleError as err:
-            self._conferences.release(reservation)
+            self._conference_store.release(reservation)
             raise _Refused(_error_type(err), str(err)) from err
         try:
-            mapping = self._conferences.complete(reservation, self._mapping_fields(meeting, spec))
+            record = self._conference_store.complete(
+                reservation, self._mapping_fields(meeting, spec)
+            )
         except LeaseLost as err:
             self._discard(meeting)
             raise _Refused(ConferenceErrorType.TEMPORARY, "the reservation was taken over") from err
         except TransientFailure:
             self._discard(meeting)
-            self._conferences.release(reservation)
+            self._conference_store.release(reservation)
             raise
-        return mapping.conference_data or meeting.conference_data
+        return record.conference_data or meeting.conference_data
 
     def _mapping_fields(self, meeting: Meeting, spec: MeetingSpec) -> dict[str, Any]:
         conference_id = meeting.conference_data.get("conferenceId")
@@ -262,7 +258,7 @@ class ConferenceCreator:
             + timedelta(seconds=self._settings.placeholder_max_age_seconds),
             "followers": [],
             "provider": self._provider.name,
-            "expireAt": mapping_expiry(spec, self._settings.mapping_retention_days, self._now()),
+            "expireAt": record_expiry(spec, self._settings.mapping_retention_days, self._now()),
         }
 
     def _discard(self, meeting: Meeting) -> None:

@@ -79,7 +79,7 @@ def translate_http_error(
     return PermanentFailure(label)
 
 
-class CalendarClient:
+class CalendarApi:
     """Calendar v3 calls as a given user."""
 
     def __init__(

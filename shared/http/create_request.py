@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from shared.creation.creator import CreateRequest
 from shared.errors import InvalidInput
 
 MAX_ID_LENGTH = 1024
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    solution_id: str
+    calendar_id: str
+    event_id: str
 
 
 def _identifier(container: dict[str, Any], name: str, where: str) -> str:

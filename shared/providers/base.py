@@ -16,44 +16,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
+from shared.conferences.meeting_spec import MeetingSpec
 from shared.conferences.solutions import Solution
 
-
-@dataclass(frozen=True)
-class MeetingSpec:
-    """What a meeting is built from.
-
-    ``start``/``end`` are timezone-aware (``None`` for a placeholder: the event did not
-    exist yet when the conference was created). ``time_zone`` is the event's IANA zone
-    (or the calendar's when the event has none). For all-day events ``all_day`` is set and
-    ``start``/``end`` are midnight in ``time_zone`` (end exclusive). ``recurrence`` holds
-    the series' RRULE/EXDATE/RDATE lines (empty for single events).
-    """
-
-    title: str
-    description: str
-    start: datetime | None
-    end: datetime | None
-    time_zone: str | None
-    all_day: bool = False
-    recurrence: tuple[str, ...] = ()
-    placeholder: bool = False
-
-    def as_record(self) -> dict[str, Any]:
-        """A JSON-safe dict of the spec (stored on the mapping, compared on sync)."""
-        return {
-            "title": self.title,
-            "description": self.description,
-            "start": self.start.isoformat() if self.start else None,
-            "end": self.end.isoformat() if self.end else None,
-            "timeZone": self.time_zone,
-            "allDay": self.all_day,
-            "recurrence": list(self.recurrence),
-            "placeholder": self.placeholder,
-        }
+__all__ = ["Meeting", "MeetingSpec", "Provider", "fingerprint_of", "retry_budget"]
 
 
 @dataclass(frozen=True)

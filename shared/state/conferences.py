@@ -1,9 +1,9 @@
-"""Conference reservations and event-to-conference mappings (``conferences/``).
+"""Conference reservations and event-to-conference records (``conferences/``).
 
 One document per (calendar, event, solution). Creation reserves it with ``create()``
 (which fails if it exists, so exactly one caller wins, with no transaction callback that
 could re-run) in state ``pending`` carrying a lease; the winner calls the provider and
-turns the document into the mapping (state ``ready``) in a transaction that checks it
+turns the document into the record (state ``ready``) in a transaction that checks it
 still holds the lease. A reservation whose lease expired (its holder crashed) is taken
 over by the next caller, who reuses its ``requestKey`` so the provider can land on the
 same meeting.
@@ -31,7 +31,7 @@ SCHEMA_VERSION = 1
 RESERVATION_TTL = timedelta(days=1)
 
 
-class MappingState(StrEnum):
+class RecordState(StrEnum):
     PENDING = "pending"
     READY = "ready"
 
@@ -48,11 +48,11 @@ class ConferenceKey:
 
 
 @dataclass(frozen=True)
-class Mapping:
-    """A conference document: a pending reservation or a ready mapping."""
+class ConferenceRecord:
+    """A conference document: a pending reservation or a ready record."""
 
     key: ConferenceKey
-    state: MappingState
+    state: RecordState
     request_key: str
     owner_email: str
     lease_owner: str | None = None
@@ -73,10 +73,10 @@ class Mapping:
     followers: tuple[str, ...] = ()  # other events of the calendar carrying it (copies)
 
     @staticmethod
-    def from_doc(data: dict[str, Any]) -> Mapping:
-        return Mapping(
+    def from_doc(data: dict[str, Any]) -> ConferenceRecord:
+        return ConferenceRecord(
             key=ConferenceKey(data["calendarId"], data["eventId"], data["solutionId"]),
-            state=MappingState(data["state"]),
+            state=RecordState(data["state"]),
             request_key=data["requestKey"],
             owner_email=data["ownerEmail"],
             lease_owner=data.get("leaseOwner"),
@@ -98,7 +98,7 @@ class Mapping:
         )
 
     def as_doc(self) -> dict[str, Any]:
-        """The document fields (for moving a mapping to another key)."""
+        """The document fields (for moving a record to another key)."""
         return {
             "calendarId": self.key.calendar_id,
             "eventId": self.key.event_id,
@@ -128,7 +128,7 @@ class Mapping:
 class Reservation:
     """The outcome of :meth:`ConferenceStore.reserve`."""
 
-    mapping: Mapping
+    record: ConferenceRecord
     won: bool  # True: this caller holds the lease and must create the meeting
 
 
@@ -145,10 +145,10 @@ class ConferenceStore:
     def _ref(self, key: ConferenceKey) -> Any:
         return self._collection.document(key.doc_id)
 
-    def get(self, key: ConferenceKey) -> Mapping | None:
+    def get(self, key: ConferenceKey) -> ConferenceRecord | None:
         with translated_errors("conference read"):
             data = as_dict(self._ref(key).get())
-        return Mapping.from_doc(data) if data else None
+        return ConferenceRecord.from_doc(data) if data else None
 
     def reserve(self, key: ConferenceKey, owner_email: str, lease_seconds: float) -> Reservation:
         """Create the reservation, or return the existing document (``won=False``)."""
@@ -158,7 +158,7 @@ class ConferenceStore:
             "calendarId": key.calendar_id,
             "eventId": key.event_id,
             "solutionId": key.solution_id,
-            "state": MappingState.PENDING.value,
+            "state": RecordState.PENDING.value,
             "requestKey": secrets.token_hex(16),
             "ownerEmail": owner_email,
             "leaseOwner": lease_owner,
@@ -167,7 +167,7 @@ class ConferenceStore:
             "updatedAt": now,
             "schemaVersion": SCHEMA_VERSION,
             # A reservation nobody completes (its holder crashed, nobody retried) is
-            # dropped by the TTL policy; completing it sets the mapping's own expiry.
+            # dropped by the TTL policy; completing it sets the record's own expiry.
             "expireAt": now + RESERVATION_TTL,
         }
         ref = self._ref(key)
@@ -183,10 +183,10 @@ class ConferenceStore:
                         existing = as_dict(ref.get())
                         if existing is None:
                             raise TransientFailure("reservation kept changing") from None
-                        return Reservation(Mapping.from_doc(existing), won=False)
-                    return Reservation(Mapping.from_doc(data), won=True)
-                return Reservation(Mapping.from_doc(existing), won=False)
-        return Reservation(Mapping.from_doc(data), won=True)
+                        return Reservation(ConferenceRecord.from_doc(existing), won=False)
+                    return Reservation(ConferenceRecord.from_doc(data), won=True)
+                return Reservation(ConferenceRecord.from_doc(existing), won=False)
+        return Reservation(ConferenceRecord.from_doc(data), won=True)
 
     def take_over(
         self, key: ConferenceKey, owner_email: str, lease_seconds: float
@@ -199,7 +199,7 @@ class ConferenceStore:
         def attempt(transaction: Any) -> dict[str, Any] | None:
             data = as_dict(ref.get(transaction=transaction))
             now = self._clock()
-            if data is None or data.get("state") != MappingState.PENDING.value:
+            if data is None or data.get("state") != RecordState.PENDING.value:
                 return None
             expires = data.get("leaseExpiresAt")
             if expires is not None and expires > now:
@@ -215,10 +215,10 @@ class ConferenceStore:
 
         with translated_errors("reservation take-over"):
             taken = attempt(self._client.transaction())
-        return Reservation(Mapping.from_doc(taken), won=True) if taken else None
+        return Reservation(ConferenceRecord.from_doc(taken), won=True) if taken else None
 
-    def complete(self, reservation: Mapping, changes: dict[str, Any]) -> Mapping:
-        """Turn our reservation into a ready mapping; LeaseLost if we no longer hold it."""
+    def complete(self, reservation: ConferenceRecord, changes: dict[str, Any]) -> ConferenceRecord:
+        """Turn our reservation into a ready record; LeaseLost if we no longer hold it."""
         ref = self._ref(reservation.key)
         lease_owner = reservation.lease_owner
 
@@ -229,7 +229,7 @@ class ConferenceStore:
                 raise LeaseLost(reservation.key.doc_id)
             update = {
                 **changes,
-                "state": MappingState.READY.value,
+                "state": RecordState.READY.value,
                 "leaseOwner": None,
                 "leaseExpiresAt": None,
                 "updatedAt": self._clock(),
@@ -238,10 +238,10 @@ class ConferenceStore:
             transaction.update(ref, update)
             return {**data, **update}
 
-        with translated_errors("mapping write"):
-            return Mapping.from_doc(attempt(self._client.transaction()))
+        with translated_errors("record write"):
+            return ConferenceRecord.from_doc(attempt(self._client.transaction()))
 
-    def release(self, reservation: Mapping) -> None:
+    def release(self, reservation: ConferenceRecord) -> None:
         """Remove our pending reservation after a failed creation (if still ours)."""
         ref = self._ref(reservation.key)
 
@@ -250,7 +250,7 @@ class ConferenceStore:
             data = as_dict(ref.get(transaction=transaction))
             if (
                 data is not None
-                and data.get("state") == MappingState.PENDING.value
+                and data.get("state") == RecordState.PENDING.value
                 and data.get("leaseOwner") == reservation.lease_owner
             ):
                 transaction.delete(ref)
@@ -258,39 +258,43 @@ class ConferenceStore:
         with translated_errors("reservation release"):
             attempt(self._client.transaction())
 
-    def get_many(self, keys: list[ConferenceKey]) -> dict[str, Mapping]:
+    def get_many(self, keys: list[ConferenceKey]) -> dict[str, ConferenceRecord]:
         """The existing documents among ``keys``, by document id (one batched read)."""
         if not keys:
             return {}
         refs = [self._ref(key) for key in keys]
-        with translated_errors("mapping batch read"):
+        with translated_errors("record batch read"):
             snapshots = list(self._client.get_all(refs))
-        found: dict[str, Mapping] = {}
+        found: dict[str, ConferenceRecord] = {}
         for snapshot in snapshots:
             data = as_dict(snapshot)
             if data:
-                found[snapshot.id] = Mapping.from_doc(data)
+                found[snapshot.id] = ConferenceRecord.from_doc(data)
         return found
 
-    def find_by_conference_id(self, calendar_id: str, conference_id: str) -> list[Mapping]:
-        """Ready mappings of ``calendar_id`` whose conference id is ``conference_id``."""
+    def find_by_conference_id(self, calendar_id: str, conference_id: str) -> list[ConferenceRecord]:
+        """Ready records of ``calendar_id`` whose conference id is ``conference_id``."""
         query = self._collection.where(filter=FieldFilter("conferenceId", "==", conference_id))
-        with translated_errors("mapping query"):
-            found = [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+        with translated_errors("record query"):
+            found = [
+                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
+            ]
         return [m for m in found if m.key.calendar_id == calendar_id]
 
-    def for_calendar(self, calendar_id: str) -> list[Mapping]:
+    def for_calendar(self, calendar_id: str) -> list[ConferenceRecord]:
         """Every conference document of a calendar."""
         query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id))
-        with translated_errors("mapping query"):
-            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+        with translated_errors("record query"):
+            return [
+                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
+            ]
 
     def any_for_calendar(self, calendar_id: str) -> bool:
         query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id)).limit(1)
-        with translated_errors("mapping query"):
+        with translated_errors("record query"):
             return any(True for _ in query.stream())
 
-    def due(self, field_name: str, now: datetime, limit: int) -> list[Mapping]:
+    def due(self, field_name: str, now: datetime, limit: int) -> list[ConferenceRecord]:
         """Up to ``limit`` documents whose ``field_name`` time has passed, oldest first
         (a single-field range query: no composite index)."""
         query = (
@@ -298,14 +302,18 @@ class ConferenceStore:
             .order_by(field_name)
             .limit(limit)
         )
-        with translated_errors("mapping query"):
-            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+        with translated_errors("record query"):
+            return [
+                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
+            ]
 
-    def where_equal(self, field_name: str, value: Any, limit: int) -> list[Mapping]:
+    def where_equal(self, field_name: str, value: Any, limit: int) -> list[ConferenceRecord]:
         """Up to ``limit`` documents with ``field_name == value`` (single-field index)."""
         query = self._collection.where(filter=FieldFilter(field_name, "==", value)).limit(limit)
-        with translated_errors("mapping query"):
-            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+        with translated_errors("record query"):
+            return [
+                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
+            ]
 
     def add_follower(self, key: ConferenceKey, event_id: str) -> None:
         self.update(key, {"followers": firestore.ArrayUnion([event_id])})
@@ -313,14 +321,16 @@ class ConferenceStore:
     def remove_follower(self, key: ConferenceKey, event_id: str) -> None:
         self.update(key, {"followers": firestore.ArrayRemove([event_id])})
 
-    def move(self, mapping: Mapping, new_key: ConferenceKey, changes: dict[str, Any]) -> Mapping:
-        """Re-key a mapping (the conference follows the event that now carries it).
+    def move(
+        self, record: ConferenceRecord, new_key: ConferenceKey, changes: dict[str, Any]
+    ) -> ConferenceRecord:
+        """Re-key a record (the conference follows the event that now carries it).
 
         Written first, then the old document removed: a crash in between leaves two
         documents for one meeting, which the next sync resolves the same way again.
         """
         data = {
-            **mapping.as_doc(),
+            **record.as_doc(),
             "calendarId": new_key.calendar_id,
             "eventId": new_key.event_id,
             "solutionId": new_key.solution_id,
@@ -328,28 +338,30 @@ class ConferenceStore:
             "updatedAt": self._clock(),
         }
         data["followers"] = [f for f in data.get("followers", []) if f != new_key.event_id]
-        with translated_errors("mapping move"):
+        with translated_errors("record move"):
             self._ref(new_key).set(data)
-            if new_key.doc_id != mapping.key.doc_id:
-                self._ref(mapping.key).delete()
-        return Mapping.from_doc(data)
+            if new_key.doc_id != record.key.doc_id:
+                self._ref(record.key).delete()
+        return ConferenceRecord.from_doc(data)
 
-    def find_by_event(self, calendar_id: str, event_id: str) -> list[Mapping]:
+    def find_by_event(self, calendar_id: str, event_id: str) -> list[ConferenceRecord]:
         """Every conference document of (calendar, event), any solution."""
         query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id)).where(
             filter=FieldFilter("eventId", "==", event_id)
         )
-        with translated_errors("mapping query"):
-            return [Mapping.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()]
+        with translated_errors("record query"):
+            return [
+                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
+            ]
 
     def update(self, key: ConferenceKey, changes: dict[str, Any]) -> None:
-        """Update a mapping; one removed meanwhile stays removed (nothing to update)."""
+        """Update a record; one removed meanwhile stays removed (nothing to update)."""
         try:
-            with translated_errors("mapping update"):
+            with translated_errors("record update"):
                 self._ref(key).update({**changes, "updatedAt": self._clock()})
         except DocumentGone:
             return
 
     def delete(self, key: ConferenceKey) -> None:
-        with translated_errors("mapping delete"):
+        with translated_errors("record delete"):
             self._ref(key).delete()

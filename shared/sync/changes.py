@@ -3,13 +3,13 @@
 Rules (the README's sync model lists them too):
 
 - Only the mapped (calendar, event) acts on its meeting; the same event on another
-  calendar (an attendee's copy) never does, since mappings are keyed by calendar.
+  calendar (an attendee's copy) never does, since records are keyed by calendar.
 - Cancelled event (the minimal shape) -> confirm with ``events.get``; gone (404, 410 or
   cancelled) -> the meeting moves to a *follower* that still carries it if there is one,
-  else it is deleted with its mapping. Still there under another organizer (moved to
-  another calendar) -> the mapping moves to that calendar, the meeting is kept.
+  else it is deleted with its record. Still there under another organizer (moved to
+  another calendar) -> the record moves to that calendar, the meeting is kept.
 - A cancelled or moved occurrence (``recurringEventId``) never touches the series'
-  meeting; only a mapping of that very instance is affected.
+  meeting; only a record of that very instance is affected.
 - The event no longer carries our conference (removed, switched to Meet, another
   solution or conference id) -> as for a gone event. Until sync has seen the event carry
   the conference once (``attached``), a missing conference only means the user has not
@@ -21,7 +21,7 @@ Rules (the README's sync model lists them too):
   when the mapped event goes. A meeting is deleted only when no event carries it.
 
 Transient failures propagate (the pass keeps its token); permanent failures of one
-event are recorded on its mapping (``lastError``) and logged, and the pass moves on.
+event are recorded on its record (``lastError``) and logged, and the pass moves on.
 """
 
 from __future__ import annotations
@@ -35,14 +35,14 @@ from typing import Any
 
 from shared.clock import utcnow
 from shared.conferences.carried import carried_conference, carries, is_organizer_copy
-from shared.conferences.meeting_spec import mapping_expiry, spec_from_event
+from shared.conferences.meeting_spec import record_expiry, spec_from_event
 from shared.conferences.solutions import Solution, solutions_for
 from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
-from shared.google.calendar_api import CalendarClient
+from shared.google.calendar_api import CalendarApi
 from shared.providers.base import Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
 from shared.state.calendars import CalendarState, CalendarStore
-from shared.state.conferences import ConferenceKey, ConferenceStore, Mapping, MappingState
+from shared.state.conferences import ConferenceKey, ConferenceRecord, ConferenceStore, RecordState
 from shared.structured_logging import fields
 from shared.sync.write_back import write_back
 
@@ -75,9 +75,9 @@ class ChangeHandler:
     def __init__(
         self,
         *,
-        conferences: ConferenceStore,
-        calendars: CalendarStore,
-        calendar: CalendarClient,
+        conference_store: ConferenceStore,
+        calendar_store: CalendarStore,
+        calendar_api: CalendarApi,
         provider: Provider,
         provider_retry_seconds: float = 4.0,
         retention_days: float = 30.0,
@@ -85,9 +85,9 @@ class ChangeHandler:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._conferences = conferences
-        self._calendars = calendars
-        self._calendar = calendar
+        self._conference_store = conference_store
+        self._calendar_store = calendar_store
+        self._calendar_api = calendar_api
         self._provider = provider
         self._provider_retry_seconds = retry_budget(provider, provider_retry_seconds)
         self._retention_days = retention_days
@@ -97,180 +97,216 @@ class ChangeHandler:
         self._solutions = solutions_for(provider.name)
 
     # -- entry points ----------------------------------------------------------------
-    def apply_page(self, cal: CalendarState, items: list[dict[str, Any]], stats: PassStats) -> None:
+    def apply_page(
+        self, calendar_state: CalendarState, items: list[dict[str, Any]], stats: PassStats
+    ) -> None:
         keys = [
-            ConferenceKey(cal.calendar_id, str(item["id"]), solution_id)
+            ConferenceKey(calendar_state.calendar_id, str(item["id"]), solution_id)
             for item in items
             if item.get("id")
             for solution_id in self._solutions
         ]
-        found = self._conferences.get_many(keys)
+        found = self._conference_store.get_many(keys)
         for item in items:
             event_id = str(item.get("id") or "")
             if not event_id:
                 continue
             stats.seen_ids.add(event_id)
-            mappings = [
+            records = [
                 found[key]
                 for solution_id in self._solutions
-                if (key := ConferenceKey(cal.calendar_id, event_id, solution_id).doc_id) in found
+                if (key := ConferenceKey(calendar_state.calendar_id, event_id, solution_id).doc_id)
+                in found
             ]
-            self.apply(cal, item, mappings, stats)
+            self.apply(calendar_state, item, records, stats)
 
     def apply(
-        self, cal: CalendarState, item: dict[str, Any], mappings: list[Mapping], stats: PassStats
+        self,
+        calendar_state: CalendarState,
+        item: dict[str, Any],
+        records: list[ConferenceRecord],
+        stats: PassStats,
     ) -> None:
-        for mapping in mappings:
-            if mapping.state is not MappingState.READY:
+        for record in records:
+            if record.state is not RecordState.READY:
                 continue  # a creation in progress: it finishes on its own
             try:
-                self._apply_mapped(cal, item, mapping, stats)
+                self._apply_mapped(calendar_state, item, record, stats)
             except TransientFailure:
                 raise
             except BundleError as err:
-                self._record_failure(mapping, err, stats)
-        if item.get("status") != "cancelled" and not mappings:
-            self._note_copy(cal, item)
+                self._record_failure(record, err, stats)
+        if item.get("status") != "cancelled" and not records:
+            self._note_copy(calendar_state, item)
 
-    def confirm_gone(self, cal: CalendarState, mapping: Mapping, stats: PassStats) -> None:
+    def confirm_gone(
+        self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
+    ) -> None:
         """A mapped event disappeared: confirm with events.get before deleting anything."""
         try:
-            self._gone(cal, mapping, stats)
+            self._gone(calendar_state, record, stats)
         except TransientFailure:
             raise
         except BundleError as err:
-            self._record_failure(mapping, err, stats)
+            self._record_failure(record, err, stats)
 
     # -- rules -----------------------------------------------------------------------
     def _apply_mapped(
-        self, cal: CalendarState, item: dict[str, Any], mapping: Mapping, stats: PassStats
+        self,
+        calendar_state: CalendarState,
+        item: dict[str, Any],
+        record: ConferenceRecord,
+        stats: PassStats,
     ) -> None:
         if item.get("status") == "cancelled":
-            self._gone(cal, mapping, stats)
+            self._gone(calendar_state, record, stats)
             return
-        if not carries(item, mapping.conference_id):
-            if not mapping.attached:
+        if not carries(item, record.conference_id):
+            if not record.attached:
                 stats.unchanged += 1  # not saved with our conference yet
                 return
-            self._lost_conference(cal, mapping, stats, reason="conference removed or replaced")
+            self._lost_conference(
+                calendar_state, record, stats, reason="conference removed or replaced"
+            )
             return
-        self._bring_up_to_date(cal, item, mapping, stats)
+        self._bring_up_to_date(calendar_state, item, record, stats)
 
-    def _gone(self, cal: CalendarState, mapping: Mapping, stats: PassStats) -> None:
+    def _gone(
+        self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
+    ) -> None:
         try:
-            current = self._calendar.get_event(cal.sync_user, cal.calendar_id, mapping.key.event_id)
+            current = self._calendar_api.get_event(
+                calendar_state.sync_user, calendar_state.calendar_id, record.key.event_id
+            )
         except NotFound:
             current = None
         if current is not None and current.get("status") != "cancelled":
-            if not is_organizer_copy(current, cal.calendar_id):
-                self._moved(cal, current, mapping, stats)
+            if not is_organizer_copy(current, calendar_state.calendar_id):
+                self._moved(calendar_state, current, record, stats)
                 return
-            if carries(current, mapping.conference_id):
-                self._bring_up_to_date(cal, current, mapping, stats)
+            if carries(current, record.conference_id):
+                self._bring_up_to_date(calendar_state, current, record, stats)
                 return
-        if not mapping.attached:
+        if not record.attached:
             stats.unchanged += 1  # never saved with our conference: the sweep decides
             return
-        self._lost_conference(cal, mapping, stats, reason="event gone")
+        self._lost_conference(calendar_state, record, stats, reason="event gone")
 
     def _moved(
-        self, cal: CalendarState, event: dict[str, Any], mapping: Mapping, stats: PassStats
+        self,
+        calendar_state: CalendarState,
+        event: dict[str, Any],
+        record: ConferenceRecord,
+        stats: PassStats,
     ) -> None:
         destination = str((event.get("organizer") or {}).get("email") or "")
-        if not destination or not carries(event, mapping.conference_id):
-            self._lost_conference(cal, mapping, stats, reason="event gone")
+        if not destination or not carries(event, record.conference_id):
+            self._lost_conference(calendar_state, record, stats, reason="event gone")
             return
-        new_key = ConferenceKey(destination, mapping.key.event_id, mapping.key.solution_id)
-        self._conferences.move(mapping, new_key, {"followers": []})
+        new_key = ConferenceKey(destination, record.key.event_id, record.key.solution_id)
+        self._conference_store.move(record, new_key, {"followers": []})
         stats.moved += 1
         logger.info(
             "conference follows its event to another calendar",
             extra=fields(
-                calendar_id=cal.calendar_id,
+                calendar_id=calendar_state.calendar_id,
                 destination=destination,
-                event_id=mapping.key.event_id,
-                meeting_id=mapping.meeting_id,
+                event_id=record.key.event_id,
+                meeting_id=record.meeting_id,
             ),
         )
         if self._on_moved is not None:
-            self._on_moved(destination, mapping.owner_email)
+            self._on_moved(destination, record.owner_email)
 
     def _lost_conference(
-        self, cal: CalendarState, mapping: Mapping, stats: PassStats, *, reason: str
+        self,
+        calendar_state: CalendarState,
+        record: ConferenceRecord,
+        stats: PassStats,
+        *,
+        reason: str,
     ) -> None:
         """No longer carried by the mapped event: hand over to a follower, or delete."""
         # Read again: a copy seen earlier in this very page may have become a follower.
-        mapping = self._conferences.get(mapping.key) or mapping
-        for follower_id in mapping.followers:
+        record = self._conference_store.get(record.key) or record
+        for follower_id in record.followers:
             try:
-                follower = self._calendar.get_event(cal.sync_user, cal.calendar_id, follower_id)
+                follower = self._calendar_api.get_event(
+                    calendar_state.sync_user, calendar_state.calendar_id, follower_id
+                )
             except NotFound:
                 continue
-            if carries(follower, mapping.conference_id):
-                new_key = ConferenceKey(cal.calendar_id, follower_id, mapping.key.solution_id)
-                moved = self._conferences.move(mapping, new_key, {"attached": True})
+            if carries(follower, record.conference_id):
+                new_key = ConferenceKey(
+                    calendar_state.calendar_id, follower_id, record.key.solution_id
+                )
+                moved = self._conference_store.move(record, new_key, {"attached": True})
                 stats.moved += 1
                 logger.info(
                     "conference handed to the event that now carries it",
                     extra=fields(
-                        calendar_id=cal.calendar_id,
-                        event_id=mapping.key.event_id,
+                        calendar_id=calendar_state.calendar_id,
+                        event_id=record.key.event_id,
                         follower_id=follower_id,
-                        meeting_id=mapping.meeting_id,
+                        meeting_id=record.meeting_id,
                     ),
                 )
-                self._bring_up_to_date(cal, follower, moved, stats)
+                self._bring_up_to_date(calendar_state, follower, moved, stats)
                 return
-        self._call_provider(lambda: self._delete_meeting(mapping), stats)
-        self._conferences.delete(mapping.key)
+        self._call_provider(lambda: self._delete_meeting(record), stats)
+        self._conference_store.delete(record.key)
         stats.deleted += 1
         logger.info(
             "meeting deleted",
             extra=fields(
-                calendar_id=cal.calendar_id,
-                event_id=mapping.key.event_id,
-                meeting_id=mapping.meeting_id,
+                calendar_id=calendar_state.calendar_id,
+                event_id=record.key.event_id,
+                meeting_id=record.meeting_id,
                 reason=reason,
             ),
         )
 
-    def _delete_meeting(self, mapping: Mapping) -> None:
+    def _delete_meeting(self, record: ConferenceRecord) -> None:
         try:
-            self._provider.delete(mapping.meeting_id or "")
+            self._provider.delete(record.meeting_id or "")
         except NotFound:
             return  # already gone: success
 
-    def delete_meeting_of(self, mapping: Mapping) -> None:
-        """Delete a mapping's meeting with the bounded provider retries (gone is success)."""
-        self._call_provider(lambda: self._delete_meeting(mapping), PassStats())
+    def delete_meeting_of(self, record: ConferenceRecord) -> None:
+        """Delete a record's meeting with the bounded provider retries (gone is success)."""
+        self._call_provider(lambda: self._delete_meeting(record), PassStats())
 
     def _bring_up_to_date(
-        self, cal: CalendarState, event: dict[str, Any], mapping: Mapping, stats: PassStats
+        self,
+        calendar_state: CalendarState,
+        event: dict[str, Any],
+        record: ConferenceRecord,
+        stats: PassStats,
     ) -> None:
-        spec = spec_from_event(event, cal.time_zone)
+        spec = spec_from_event(event, calendar_state.time_zone)
         new_fingerprint = fingerprint_of(self._provider.relevant(spec))
         changes: dict[str, Any] = {}
-        if not mapping.attached:
+        if not record.attached:
             changes.update({"attached": True, "abandonCheckAt": None})
-        if spec.as_record() != mapping.spec:
-            # What the mapping knows of the event, and so its expiry, follows the event
+        if spec.as_record() != record.spec:
+            # What the record knows of the event, and so its expiry, follows the event
             # even when the provider has nothing to change (a moved Jitsi event).
             changes.update(
                 {
                     "spec": spec.as_record(),
                     "placeholder": spec.placeholder,
-                    "expireAt": mapping_expiry(spec, self._retention_days, utcnow()),
+                    "expireAt": record_expiry(spec, self._retention_days, utcnow()),
                 }
             )
-        if new_fingerprint == mapping.fingerprint:
+        if new_fingerprint == record.fingerprint:
             if changes:
-                self._conferences.update(mapping.key, changes)
+                self._conference_store.update(record.key, changes)
             stats.unchanged += 1
             return
-        solution = self._solution(mapping)
+        solution = self._solution(record)
         meeting = self._call_provider(
             lambda: self._provider.update(
-                mapping.meeting_id or "", spec, solution, mapping.owner_email
+                record.meeting_id or "", spec, solution, record.owner_email
             ),
             stats,
         )
@@ -278,17 +314,17 @@ class ChangeHandler:
         stats.updated += 1
         # Stored before the write-back: if Calendar refuses it, the meeting is still up to
         # date, and a later unrelated edit must not call the provider again.
-        self._conferences.update(mapping.key, changes)
-        if meeting.conference_data != mapping.conference_data:
+        self._conference_store.update(record.key, changes)
+        if meeting.conference_data != record.conference_data:
             try:
-                self._write_back(cal, event, mapping, meeting.conference_data, stats)
+                self._write_back(calendar_state, event, record, meeting.conference_data, stats)
             except TransientFailure:
                 # Not written back yet: forget the fingerprint so that the retry of this
                 # change updates (harmlessly) and writes the new join details back.
-                self._conferences.update(mapping.key, {"fingerprint": mapping.fingerprint})
+                self._conference_store.update(record.key, {"fingerprint": record.fingerprint})
                 raise
-            self._conferences.update(
-                mapping.key,
+            self._conference_store.update(
+                record.key,
                 {
                     "conferenceData": meeting.conference_data,
                     "conferenceId": meeting.conference_data.get("conferenceId"),
@@ -297,53 +333,58 @@ class ChangeHandler:
         logger.info(
             "meeting updated",
             extra=fields(
-                calendar_id=cal.calendar_id,
-                event_id=mapping.key.event_id,
-                meeting_id=mapping.meeting_id,
+                calendar_id=calendar_state.calendar_id,
+                event_id=record.key.event_id,
+                meeting_id=record.meeting_id,
             ),
         )
 
     def _write_back(
         self,
-        cal: CalendarState,
+        calendar_state: CalendarState,
         event: dict[str, Any],
-        mapping: Mapping,
+        record: ConferenceRecord,
         data: dict[str, Any],
         stats: PassStats,
     ) -> None:
         if write_back(
-            self._calendar, cal.sync_user, cal.calendar_id, event, mapping.conference_id or "", data
+            self._calendar_api,
+            calendar_state.sync_user,
+            calendar_state.calendar_id,
+            event,
+            record.conference_id or "",
+            data,
         ):
             stats.written_back += 1
 
-    def _note_copy(self, cal: CalendarState, item: dict[str, Any]) -> None:
+    def _note_copy(self, calendar_state: CalendarState, item: dict[str, Any]) -> None:
         """An unmapped event carrying one of our conferences: record it as a follower."""
         if item.get("recurringEventId"):
             return  # an occurrence of a series is part of it, not a copy
         carried = carried_conference(item)
         if carried is None or carried.solution_key_type != "addOn":
             return
-        if not is_organizer_copy(item, cal.calendar_id):
+        if not is_organizer_copy(item, calendar_state.calendar_id):
             return  # an attendee's copy never acts on a meeting
-        for mapping in self._conferences.find_by_conference_id(
-            cal.calendar_id, carried.conference_id
+        for record in self._conference_store.find_by_conference_id(
+            calendar_state.calendar_id, carried.conference_id
         ):
-            if mapping.key.event_id != item["id"] and item["id"] not in mapping.followers:
-                self._conferences.add_follower(mapping.key, str(item["id"]))
+            if record.key.event_id != item["id"] and item["id"] not in record.followers:
+                self._conference_store.add_follower(record.key, str(item["id"]))
                 logger.info(
                     "a copy of the event shares its meeting",
                     extra=fields(
-                        calendar_id=cal.calendar_id,
-                        event_id=mapping.key.event_id,
+                        calendar_id=calendar_state.calendar_id,
+                        event_id=record.key.event_id,
                         follower_id=item["id"],
                     ),
                 )
 
     # -- helpers ---------------------------------------------------------------------
-    def _solution(self, mapping: Mapping) -> Solution:
-        solution = self._solutions.get(mapping.key.solution_id)
+    def _solution(self, record: ConferenceRecord) -> Solution:
+        solution = self._solutions.get(record.key.solution_id)
         if solution is None:
-            raise PermanentFailure("the mapping's solution no longer exists")
+            raise PermanentFailure("the record's solution no longer exists")
         return solution
 
     def _call_provider(self, call: Callable[[], Any], stats: PassStats) -> Any:
@@ -356,17 +397,17 @@ class ChangeHandler:
             sleep=self._sleep,
         )
 
-    def _record_failure(self, mapping: Mapping, err: BundleError, stats: PassStats) -> None:
+    def _record_failure(self, record: ConferenceRecord, err: BundleError, stats: PassStats) -> None:
         stats.failed += 1
         logger.error(
             "change not applied to the meeting",
             extra=fields(
-                calendar_id=mapping.key.calendar_id,
-                event_id=mapping.key.event_id,
-                meeting_id=mapping.meeting_id,
+                calendar_id=record.key.calendar_id,
+                event_id=record.key.event_id,
+                meeting_id=record.meeting_id,
                 error=type(err).__name__,
                 reason=str(err),
             ),
         )
         with contextlib.suppress(BundleError):
-            self._conferences.update(mapping.key, {"lastError": f"{type(err).__name__}: {err}"})
+            self._conference_store.update(record.key, {"lastError": f"{type(err).__name__}: {err}"})

@@ -6,8 +6,8 @@ arrives. The new token is stored only after every page was applied.
 
 Full (any 410, even in the middle of paging): a listing without token, with ``timeMin``
 = now - the look-back window, every page applied; then a reconciliation, since a full
-listing reports no deletions: a mapping whose event falls inside the window but was not
-listed is confirmed with ``events.get`` before anything is deleted; mappings outside
+listing reports no deletions: a record whose event falls inside the window but was not
+listed is confirmed with ``events.get`` before anything is deleted; records outside
 the window (events that ended before it) are left alone.
 """
 
@@ -20,19 +20,19 @@ from typing import Any
 
 from shared.clock import utcnow
 from shared.errors import TransientFailure
-from shared.google.calendar_api import CalendarClient, SyncTokenInvalid
+from shared.google.calendar_api import CalendarApi, SyncTokenInvalid
 from shared.state.calendars import CalendarState, CalendarStore
-from shared.state.conferences import ConferenceStore, Mapping, MappingState
+from shared.state.conferences import ConferenceRecord, ConferenceStore, RecordState
 from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler, PassStats
 
 logger = logging.getLogger(__name__)
 
 
-def _in_window(mapping: Mapping, window_start: datetime) -> bool:
-    if mapping.spec.get("recurrence") or mapping.placeholder:
+def _in_window(record: ConferenceRecord, window_start: datetime) -> bool:
+    if record.spec.get("recurrence") or record.placeholder:
         return True
-    end = mapping.spec.get("end")
+    end = record.spec.get("end")
     if not end:
         return True
     try:
@@ -45,35 +45,35 @@ class CalendarSync:
     def __init__(
         self,
         *,
-        calendars: CalendarStore,
-        conferences: ConferenceStore,
-        calendar: CalendarClient,
+        calendar_store: CalendarStore,
+        conference_store: ConferenceStore,
+        calendar_api: CalendarApi,
         handler: ChangeHandler,
         lookback_days: float,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._calendars = calendars
-        self._conferences = conferences
-        self._calendar = calendar
+        self._calendar_store = calendar_store
+        self._conference_store = conference_store
+        self._calendar_api = calendar_api
         self._handler = handler
         self._lookback = timedelta(days=lookback_days)
         self._now = now
 
     def run_pass(self, calendar_id: str) -> PassStats | None:
         """One pass; None when the calendar is not (yet) set up for sync."""
-        cal = self._calendars.get_calendar(calendar_id)
-        if cal is None or not cal.sync_token:
+        calendar_state = self._calendar_store.get_calendar(calendar_id)
+        if calendar_state is None or not calendar_state.sync_token:
             return None
         stats = PassStats()
         full = False
         try:
-            token = self._incremental(cal, stats)
+            token = self._incremental(calendar_state, stats)
         except SyncTokenInvalid:
             logger.warning("sync token invalid: full sync", extra=fields(calendar_id=calendar_id))
             stats = PassStats()
-            token = self._full(cal, stats)
+            token = self._full(calendar_state, stats)
             full = True
-        self._calendars.update_calendar(
+        self._calendar_store.update_calendar(
             calendar_id, {"syncToken": token, "lastSyncAt": self._now(), "lastSyncError": None}
         )
         logger.info(
@@ -82,11 +82,14 @@ class CalendarSync:
         )
         return stats
 
-    def _pages(self, cal: CalendarState, **params: Any) -> Any:
+    def _pages(self, calendar_state: CalendarState, **params: Any) -> Any:
         page_token: str | None = None
         while True:
-            page = self._calendar.list_events_page(
-                cal.sync_user, cal.calendar_id, page_token=page_token, **params
+            page = self._calendar_api.list_events_page(
+                calendar_state.sync_user,
+                calendar_state.calendar_id,
+                page_token=page_token,
+                **params,
             )
             yield list(page.get("items") or [])
             if page.get("nextSyncToken"):
@@ -95,27 +98,27 @@ class CalendarSync:
             if not page_token:
                 raise TransientFailure("a listing ended with neither page nor sync token")
 
-    def _drain(self, cal: CalendarState, stats: PassStats, **params: Any) -> str:
-        pages = self._pages(cal, **params)
+    def _drain(self, calendar_state: CalendarState, stats: PassStats, **params: Any) -> str:
+        pages = self._pages(calendar_state, **params)
         while True:
             try:
                 items = next(pages)
             except StopIteration as done:
                 return str(done.value)
-            self._handler.apply_page(cal, items, stats)
+            self._handler.apply_page(calendar_state, items, stats)
 
-    def _incremental(self, cal: CalendarState, stats: PassStats) -> str:
-        return self._drain(cal, stats, sync_token=cal.sync_token)
+    def _incremental(self, calendar_state: CalendarState, stats: PassStats) -> str:
+        return self._drain(calendar_state, stats, sync_token=calendar_state.sync_token)
 
-    def _full(self, cal: CalendarState, stats: PassStats) -> str:
+    def _full(self, calendar_state: CalendarState, stats: PassStats) -> str:
         window_start = self._now() - self._lookback
-        token = self._drain(cal, stats, time_min=window_start.isoformat())
-        for mapping in self._conferences.for_calendar(cal.calendar_id):
-            if mapping.state is not MappingState.READY:
+        token = self._drain(calendar_state, stats, time_min=window_start.isoformat())
+        for record in self._conference_store.for_calendar(calendar_state.calendar_id):
+            if record.state is not RecordState.READY:
                 continue
-            if mapping.key.event_id in stats.seen_ids:
+            if record.key.event_id in stats.seen_ids:
                 continue
-            if not _in_window(mapping, window_start):
+            if not _in_window(record, window_start):
                 continue  # outside the listed window: left alone
-            self._handler.confirm_gone(cal, mapping, stats)
+            self._handler.confirm_gone(calendar_state, record, stats)
         return token

@@ -13,131 +13,24 @@ Calendar retries), with the old sync token kept.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from enum import StrEnum
 
-from shared.clock import utcnow
-from shared.errors import (
-    AccessDenied,
-    NotFound,
-    PermanentFailure,
-    TransientFailure,
-    Unauthenticated,
-)
+from shared.errors import Unauthenticated
 from shared.http.push_message import PushMessage, ResourceState
-from shared.state.calendars import CalendarStore, SetupState, SyncLease
+from shared.state.calendars import CalendarStore, SetupState
 from shared.structured_logging import fields
-from shared.sync.passes import CalendarSync
+from shared.sync.lease import LeasedSync, Outcome
 
 logger = logging.getLogger(__name__)
 
-LEASE_MARGIN_SECONDS = 60.0
-TIME_MARGIN_SECONDS = 15.0
-
-
-class Outcome(StrEnum):
-    UNKNOWN_CHANNEL = "unknown_channel"
-    SYNC_MESSAGE = "sync_message"
-    NOT_SET_UP = "not_set_up"
-    COALESCED = "coalesced"
-    SYNCED = "synced"
-    ACCESS_REVOKED = "access_revoked"
-    FAILED = "failed"
-
-
-class LeasedSync:
-    """Runs sync passes under a calendar's lease until no message is left unserved."""
-
-    def __init__(
-        self,
-        *,
-        calendars: CalendarStore,
-        engine: CalendarSync,
-        function_timeout_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._calendars = calendars
-        self._engine = engine
-        self._timeout = function_timeout_seconds
-        self._lease_seconds = function_timeout_seconds + LEASE_MARGIN_SECONDS
-        self._clock = clock
-
-    @property
-    def lease_seconds(self) -> float:
-        return self._lease_seconds
-
-    def run(self, lease: SyncLease, *, first_pass: bool = True) -> Outcome:
-        """Pass after pass until a pass ends with no new message; then the lease is free.
-
-        ``first_pass=False`` serves only the messages that arrived while the lease was
-        held for other work (the sweep's renewals and set-ups).
-        """
-        calendar_id = lease.calendar.calendar_id
-        deadline = self._clock() + max(1.0, self._timeout - TIME_MARGIN_SECONDS)
-        try:
-            if first_pass:
-                self._engine.run_pass(calendar_id)
-            while True:
-                if self._calendars.finish_pass(lease, self._lease_seconds):
-                    return Outcome.SYNCED
-                self._engine.run_pass(calendar_id)
-                if self._clock() > deadline:
-                    raise TransientFailure("messages kept arriving past the time budget")
-        except (AccessDenied, NotFound) as err:
-            # The sync user lost the calendar (access removed, delegation revoked, calendar
-            # deleted): recorded, and not retried in a loop.
-            self._calendars.release_lease(lease)
-            self._calendars.set_state(
-                calendar_id,
-                SetupState.ACCESS_REVOKED,
-                error=str(err),
-                extra={"lastSyncAt": utcnow()},
-            )
-            logger.error(
-                "calendar access refused; sync stopped for it",
-                extra=fields(calendar_id=calendar_id, reason=str(err)),
-            )
-            return Outcome.ACCESS_REVOKED
-        except PermanentFailure as err:
-            # Retrying the same listing cannot help: recorded for the operator; the next
-            # message or the sweep tries again.
-            self._calendars.release_lease(lease)
-            self._calendars.update_calendar(calendar_id, {"lastSyncError": str(err)})
-            logger.error(
-                "sync failed permanently",
-                extra=fields(calendar_id=calendar_id, reason=str(err)),
-            )
-            return Outcome.FAILED
-        except BaseException:
-            self._calendars.release_lease(lease)
-            raise
-
-    def sync_now(self, calendar_id: str) -> Outcome:
-        """Count a message and sync unless a holder already does (then it is coalesced).
-
-        The count comes first, the lease is read after: a holder, once it has released
-        the lease, reads the count again and takes the lease back if it moved. So a
-        message that sees the lease held (a plain read, no transaction) is sure to be
-        served, by that holder or by whoever takes the lease next.
-        """
-        self._calendars.note_message(calendar_id)
-        if self._calendars.lease_is_live(calendar_id):
-            return Outcome.COALESCED
-        lease = self._calendars.acquire_lease(calendar_id, self._lease_seconds)
-        if lease is None:
-            return Outcome.COALESCED
-        return self.run(lease)
-
 
 class PushHandler:
-    def __init__(self, *, calendars: CalendarStore, leased_sync: LeasedSync) -> None:
-        self._calendars = calendars
+    def __init__(self, *, calendar_store: CalendarStore, leased_sync: LeasedSync) -> None:
+        self._calendar_store = calendar_store
         self._leased_sync = leased_sync
 
     def handle(self, message: PushMessage) -> Outcome:
         log = {"channel_id": message.channel_id, "message_number": message.message_number}
-        channel = self._calendars.get_channel(message.channel_id)
+        channel = self._calendar_store.get_channel(message.channel_id)
         if channel is None:
             logger.info("push message for an unknown channel", extra=fields(**log))
             return Outcome.UNKNOWN_CHANNEL
@@ -146,11 +39,11 @@ class PushHandler:
         if channel.resource_id and channel.resource_id != message.resource_id:
             raise Unauthenticated("resource id mismatch")
         if not channel.resource_id:
-            self._calendars.record_resource_id(channel.channel_id, message.resource_id)
+            self._calendar_store.record_resource_id(channel.channel_id, message.resource_id)
         if message.resource_state is ResourceState.SYNC:
             logger.info("channel sync message", extra=fields(**log))
             return Outcome.SYNC_MESSAGE
-        calendar = self._calendars.get_calendar(channel.calendar_id)
+        calendar = self._calendar_store.get_calendar(channel.calendar_id)
         if calendar is None or calendar.setup_state is not SetupState.READY:
             logger.info(
                 "calendar not set up for sync (yet)",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from shared.errors import AccessDenied, BundleError, NotFound, TransientFailure
-from shared.google.calendar_api import CalendarClient
+from shared.google.calendar_api import CalendarApi
 from shared.state.calendars import CalendarStore, SetupState, new_channel_secrets
 from shared.structured_logging import fields
 
@@ -54,15 +54,15 @@ class SyncSetup:
     def __init__(
         self,
         *,
-        calendars: CalendarStore,
-        calendar: CalendarClient,
+        calendar_store: CalendarStore,
+        calendar_api: CalendarApi,
         webhook_url: str,
         channel_ttl_seconds: int,
         renew_window_seconds: float = 24 * 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._calendars = calendars
-        self._calendar = calendar
+        self._calendar_store = calendar_store
+        self._calendar_api = calendar_api
         self._webhook_url = webhook_url
         self._ttl = channel_ttl_seconds
         self._renew_window = timedelta(seconds=renew_window_seconds)
@@ -79,8 +79,8 @@ class SyncSetup:
         """
         try:
             due_after = timedelta(seconds=budget_seconds + INLINE_SETUP_MARGIN_SECONDS)
-            if not self._calendars.claim_calendar(calendar_id, user, time_zone, due_after):
-                if self._calendars.take_over_stopped(calendar_id, user):
+            if not self._calendar_store.claim_calendar(calendar_id, user, time_zone, due_after):
+                if self._calendar_store.take_over_stopped(calendar_id, user):
                     logger.info(
                         "stopped sync handed to another user; the sweep resumes it",
                         extra=fields(calendar_id=calendar_id),
@@ -92,9 +92,18 @@ class SyncSetup:
                 extra=fields(calendar_id=calendar_id, reason=str(err)),
             )
             return
-        self.run(calendar_id, user, budget_seconds)
+        self.set_up_now(calendar_id, user, budget_seconds)
 
-    def run(self, calendar_id: str, user: str, budget_seconds: float) -> bool:
+    def ensure_with_its_zone(self, calendar_id: str, user: str, budget_seconds: float) -> None:
+        """A conference moved to another calendar: make sure that calendar is synced,
+        with its own time zone (events without one are read in it). Never raises."""
+        try:
+            zone = self._calendar_api.get_calendar(user, calendar_id).get("timeZone")
+        except BundleError:
+            zone = None  # set-up goes on; the sweep can still finish it
+        self.ensure(calendar_id, user, budget_seconds, zone)
+
+    def set_up_now(self, calendar_id: str, user: str, budget_seconds: float) -> bool:
         """Create a channel and take the first sync token; record the outcome."""
         deadline = self._clock() + budget_seconds
         try:
@@ -104,13 +113,13 @@ class SyncSetup:
         except BundleError as err:
             state = setup_state_for(err)
             # Due at once: the next sweep finishes it (the sweep backs off its own failures).
-            self._calendars.set_state(calendar_id, state, error=str(err))
+            self._calendar_store.set_state(calendar_id, state, error=str(err))
             logger.warning(
                 "sync set-up not finished",
                 extra=fields(calendar_id=calendar_id, state=state.value, reason=str(err)),
             )
             return False
-        self._calendars.set_state(
+        self._calendar_store.set_state(
             calendar_id,
             SetupState.READY,  # also takes it out of the sweep's set-up queue
             extra={"syncToken": token, "lastSyncAt": datetime.now(UTC)},
@@ -125,8 +134,8 @@ class SyncSetup:
     def start_channel(self, calendar_id: str, user: str) -> str:
         """Write a channel record, watch the calendar, store what the watch returned."""
         channel_id, token = new_channel_secrets()
-        self._calendars.save_channel(channel_id, calendar_id, token)
-        answer = self._calendar.watch(
+        self._calendar_store.save_channel(channel_id, calendar_id, token)
+        answer = self._calendar_api.watch(
             user,
             calendar_id,
             channel_id=channel_id,
@@ -136,8 +145,8 @@ class SyncSetup:
             num_retries=1,
         )
         expiration = parse_expiration(answer.get("expiration"))
-        self._calendars.record_watch(channel_id, str(answer.get("resourceId", "")), expiration)
-        self._calendars.update_calendar(
+        self._calendar_store.record_watch(channel_id, str(answer.get("resourceId", "")), expiration)
+        self._calendar_store.update_calendar(
             calendar_id,
             {
                 "activeChannelId": channel_id,
@@ -157,7 +166,7 @@ class SyncSetup:
         """Page through a full listing (ids only) until its nextSyncToken."""
         page_token: str | None = None
         while True:
-            page = self._calendar.list_events_page(
+            page = self._calendar_api.list_events_page(
                 user,
                 calendar_id,
                 page_token=page_token,

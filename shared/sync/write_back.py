@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.conferences.carried import carries
 from shared.errors import NotFound, PermanentFailure, PreconditionFailed, TransientFailure
-from shared.google.calendar_api import CalendarClient
+from shared.google.calendar_api import CalendarApi
 from shared.structured_logging import fields
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ class WriteBackRefused(PermanentFailure):
 
 
 def write_back(
-    calendar: CalendarClient,
+    calendar_api: CalendarApi,
     user: str,
     calendar_id: str,
     event: dict[str, Any],
@@ -43,7 +43,7 @@ def write_back(
         if not carries(current, conference_id):
             return False
         try:
-            calendar.patch_event(
+            calendar_api.patch_event(
                 user,
                 calendar_id,
                 str(current["id"]),
@@ -57,7 +57,7 @@ def write_back(
                 extra=fields(calendar_id=calendar_id, event_id=current.get("id")),
             )
             try:
-                current = calendar.get_event(user, calendar_id, str(current["id"]))
+                current = calendar_api.get_event(user, calendar_id, str(current["id"]))
             except NotFound:
                 return False
         except TransientFailure:

@@ -16,7 +16,7 @@ from google.cloud import firestore
 
 from local.fakes.calendar_server import CalendarServer
 from local.ports import free_port
-from shared.google.calendar_api import CalendarClient
+from shared.google.calendar_api import CalendarApi
 from shared.google.credentials import LocalUserCredentials
 from shared.state.calendars import CalendarStore, new_channel_secrets
 from shared.state.conferences import ConferenceKey, ConferenceStore
@@ -84,7 +84,7 @@ def seed_conference(
     store = ConferenceStore(db)
     reservation = store.reserve(ConferenceKey(calendar_id, event_id, "1"), ALICE, 60)
     if ready:
-        store.complete(reservation.mapping, {"conferenceId": f"room-{event_id}"})
+        store.complete(reservation.record, {"conferenceId": f"room-{event_id}"})
 
 
 def seed_channel(
@@ -101,9 +101,7 @@ def seed_channel(
     channel_id, token = new_channel_secrets()
     store.save_channel(channel_id, calendar_id, token)
     if server is not None:
-        client = CalendarClient(
-            credentials_for=LocalUserCredentials, api_endpoint=server.api_endpoint
-        )
+        client = CalendarApi(credentials_for=LocalUserCredentials, api_endpoint=server.api_endpoint)
         answer = client.watch(
             watcher or calendar_id,
             calendar_id,
@@ -294,7 +292,7 @@ def test_uninstall_keeps_the_state_when_a_stop_fails_for_now(
     seed_calendar(db, ALICE, ALICE, setupState="ready")
     live = seed_channel(db, ALICE, server=calendar)
     seed_conference(db, ALICE, "e1")
-    client = CalendarClient(
+    client = CalendarApi(
         credentials_for=LocalUserCredentials,
         api_endpoint=calendar.api_endpoint,
         sleep=lambda _: None,

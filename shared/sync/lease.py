@@ -1,0 +1,118 @@
+"""Sync passes under a calendar's lease, until no message is left unserved.
+
+A message is counted first and the lease read after; a holder, once it has released the
+lease, reads the count again and takes the lease back if it moved. So a message that
+finds the lease held is sure to be served. See docs/sync-model.md#the-lease.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from enum import StrEnum
+
+from shared.clock import utcnow
+from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
+from shared.state.calendars import CalendarStore, SetupState, SyncLease
+from shared.structured_logging import fields
+from shared.sync.passes import CalendarSync
+
+logger = logging.getLogger(__name__)
+
+LEASE_MARGIN_SECONDS = 60.0
+TIME_MARGIN_SECONDS = 15.0
+
+
+class Outcome(StrEnum):
+    UNKNOWN_CHANNEL = "unknown_channel"
+    SYNC_MESSAGE = "sync_message"
+    NOT_SET_UP = "not_set_up"
+    COALESCED = "coalesced"
+    SYNCED = "synced"
+    ACCESS_REVOKED = "access_revoked"
+    FAILED = "failed"
+
+
+class LeasedSync:
+    """Runs sync passes under a calendar's lease until no message is left unserved."""
+
+    def __init__(
+        self,
+        *,
+        calendar_store: CalendarStore,
+        engine: CalendarSync,
+        function_timeout_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._calendar_store = calendar_store
+        self._engine = engine
+        self._timeout = function_timeout_seconds
+        self._lease_seconds = function_timeout_seconds + LEASE_MARGIN_SECONDS
+        self._clock = clock
+
+    @property
+    def lease_seconds(self) -> float:
+        return self._lease_seconds
+
+    def sync_under_lease(self, lease: SyncLease, *, first_pass: bool = True) -> Outcome:
+        """Pass after pass until a pass ends with no new message; then the lease is free.
+
+        ``first_pass=False`` serves only the messages that arrived while the lease was
+        held for other work (the sweep's renewals and set-ups).
+        """
+        calendar_id = lease.calendar.calendar_id
+        deadline = self._clock() + max(1.0, self._timeout - TIME_MARGIN_SECONDS)
+        try:
+            if first_pass:
+                self._engine.run_pass(calendar_id)
+            while True:
+                if self._calendar_store.finish_pass(lease, self._lease_seconds):
+                    return Outcome.SYNCED
+                self._engine.run_pass(calendar_id)
+                if self._clock() > deadline:
+                    raise TransientFailure("messages kept arriving past the time budget")
+        except (AccessDenied, NotFound) as err:
+            # The sync user lost the calendar (access removed, delegation revoked, calendar
+            # deleted): recorded, and not retried in a loop.
+            self._calendar_store.release_lease(lease)
+            self._calendar_store.set_state(
+                calendar_id,
+                SetupState.ACCESS_REVOKED,
+                error=str(err),
+                extra={"lastSyncAt": utcnow()},
+            )
+            logger.error(
+                "calendar access refused; sync stopped for it",
+                extra=fields(calendar_id=calendar_id, reason=str(err)),
+            )
+            return Outcome.ACCESS_REVOKED
+        except PermanentFailure as err:
+            # Retrying the same listing cannot help: recorded for the operator; the next
+            # message or the sweep tries again.
+            self._calendar_store.release_lease(lease)
+            self._calendar_store.update_calendar(calendar_id, {"lastSyncError": str(err)})
+            logger.error(
+                "sync failed permanently",
+                extra=fields(calendar_id=calendar_id, reason=str(err)),
+            )
+            return Outcome.FAILED
+        except BaseException:
+            self._calendar_store.release_lease(lease)
+            raise
+
+    def sync_now(self, calendar_id: str) -> Outcome:
+        """Count a message and sync unless a holder already does (then it is coalesced).
+
+        The count comes first, the lease is read after: a holder, once it has released
+        the lease, reads the count again and takes the lease back if it moved. So a
+        message that sees the lease held (a plain read, no transaction) is sure to be
+        served, by that holder or by whoever takes the lease next.
+        """
+        self._calendar_store.note_message(calendar_id)
+        if self._calendar_store.lease_is_live(calendar_id):
+            return Outcome.COALESCED
+        lease = self._calendar_store.acquire_lease(calendar_id, self._lease_seconds)
+        if lease is None:
+            return Outcome.COALESCED
+        return self.sync_under_lease(lease)
