@@ -67,7 +67,6 @@ class Settings:
     mapping_retention_days: float = 30.0
     full_sync_lookback_days: float = 7.0
     sweep_batch_size: int = 50
-    running_on_cloud_run: bool = False
 
 
 def _float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
@@ -218,7 +217,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mapping_retention_days=values["MAPPING_RETENTION_DAYS"],
         full_sync_lookback_days=values["FULL_SYNC_LOOKBACK_DAYS"],
         sweep_batch_size=int(values["SWEEP_BATCH_SIZE"]),
-        running_on_cloud_run=on_cloud_run,
     )
 
 

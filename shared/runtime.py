@@ -22,8 +22,10 @@ from shared.google.calendar_api import CalendarApi
 from shared.google.id_tokens import IdTokenVerifier
 from shared.providers import Provider, provider_from_settings
 from shared.state.calendars import CalendarStore
+from shared.state.channels import ChannelStore
 from shared.state.conferences import ConferenceStore
 from shared.state.firestore_client import firestore_client
+from shared.state.leases import LeaseStore
 from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler
 from shared.sync.lease import LeasedSync
@@ -59,6 +61,19 @@ class Runtime:
     def calendar_store(self) -> CalendarStore:
         return self._once(
             "calendars", lambda: CalendarStore(firestore_client(self.settings.project))
+        )
+
+    @property
+    def channel_store(self) -> ChannelStore:
+        return self._once(
+            "channel_store", lambda: ChannelStore(firestore_client(self.settings.project))
+        )
+
+    @property
+    def lease_store(self) -> LeaseStore:
+        return self._once(
+            "lease_store",
+            lambda: LeaseStore(firestore_client(self.settings.project), self.calendar_store),
         )
 
     def _credentials_for(self) -> Callable[[str], Credentials]:
@@ -100,6 +115,7 @@ class Runtime:
             "sync_setup",
             lambda: SyncSetup(
                 calendar_store=self.calendar_store,
+                channel_store=self.channel_store,
                 calendar_api=self.calendar_api,
                 webhook_url=self.settings.sync_webhook_url,
                 channel_ttl_seconds=self.settings.channel_ttl_seconds,
@@ -146,6 +162,7 @@ class Runtime:
             "leased_sync",
             lambda: LeasedSync(
                 calendar_store=self.calendar_store,
+                lease_store=self.lease_store,
                 engine=CalendarSync(
                     calendar_store=self.calendar_store,
                     conference_store=self.conference_store,
@@ -161,7 +178,11 @@ class Runtime:
     def push_handler(self) -> PushHandler:
         return self._once(
             "push_handler",
-            lambda: PushHandler(calendar_store=self.calendar_store, leased_sync=self.leased_sync),
+            lambda: PushHandler(
+                calendar_store=self.calendar_store,
+                channel_store=self.channel_store,
+                leased_sync=self.leased_sync,
+            ),
         )
 
     @property
@@ -171,6 +192,8 @@ class Runtime:
             lambda: Sweep(
                 settings=self.settings,
                 calendar_store=self.calendar_store,
+                channel_store=self.channel_store,
+                lease_store=self.lease_store,
                 conference_store=self.conference_store,
                 calendar_api=self.calendar_api,
                 sync_setup=self.sync_setup,

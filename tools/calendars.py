@@ -33,7 +33,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -43,9 +43,11 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from shared.errors import ConfigurationError, PermanentFailure, TransientFailure
-from shared.state.calendars import CALENDARS, CHANNELS, MESSAGE_COUNTS, SYNC_LEASES, SetupState
+from shared.state.calendars import CALENDARS, CalendarStore, SetupState
+from shared.state.channels import CHANNELS, ChannelStore
 from shared.state.conferences import COLLECTION as CONFERENCES
-from shared.state.conferences import RecordState
+from shared.state.conferences import ConferenceStore
+from shared.state.leases import MESSAGE_COUNTS, SYNC_LEASES
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -96,45 +98,22 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
 
-def _docs(client: Any, collection: str, fields: Sequence[str] | None = None) -> Iterable[Any]:
-    query = client.collection(collection)
-    if fields is not None:
-        query = query.select(list(fields))
-    snapshots: Iterable[Any] = query.stream()
-    return snapshots
-
-
-def mapped_conferences(client: Any) -> Counter[str]:
-    """The number of mapped (ready) conferences per calendar id."""
-    counts: Counter[str] = Counter()
-    for snapshot in _docs(client, CONFERENCES, ["calendarId", "state"]):
-        data = snapshot.to_dict() or {}
-        calendar_id = data.get("calendarId")
-        if isinstance(calendar_id, str) and data.get("state") == RecordState.READY.value:
-            counts[calendar_id] += 1
-        elif isinstance(calendar_id, str):
-            counts.setdefault(calendar_id, 0)
-    return counts
-
-
 def calendar_rows(client: Any) -> list[CalendarRow]:
     """Every calendar with a sync record or a conference, sorted by calendar id."""
-    counts = mapped_conferences(client)
+    counts = ConferenceStore(client).ready_counts()
     rows: dict[str, CalendarRow] = {}
-    for snapshot in _docs(client, CALENDARS):
-        data = snapshot.to_dict() or {}
-        calendar_id = str(data.get("calendarId", snapshot.id))
-        setup_state = data.get("setupState")
-        rows[calendar_id] = CalendarRow(
-            calendar_id=calendar_id,
-            sync_user=data.get("syncUser"),
-            state=STATE_LABELS.get(str(setup_state), str(setup_state or "unknown")),
+    for calendar in CalendarStore(client).all():
+        setup_state = calendar.setup_state.value
+        rows[calendar.calendar_id] = CalendarRow(
+            calendar_id=calendar.calendar_id,
+            sync_user=calendar.sync_user,
+            state=STATE_LABELS.get(setup_state, setup_state),
             setup_state=setup_state,
-            setup_error=data.get("setupError"),
-            last_sync_error=data.get("lastSyncError"),
-            last_sync_at=data.get("lastSyncAt"),
-            channel_expires_at=data.get("channelExpiresAt"),
-            conferences=counts.get(calendar_id, 0),
+            setup_error=calendar.setup_error,
+            last_sync_error=calendar.last_sync_error,
+            last_sync_at=calendar.last_sync_at,
+            channel_expires_at=calendar.channel_expires_at,
+            conferences=counts.get(calendar.calendar_id, 0),
         )
     for calendar_id, count in counts.items():
         if calendar_id not in rows:
@@ -231,30 +210,23 @@ class UninstallReport:
 
 
 def channel_plans(client: Any) -> list[ChannelPlan]:
-    users = {}
-    for snapshot in _docs(client, CALENDARS, ["calendarId", "syncUser"]):
-        data = snapshot.to_dict() or {}
-        if data.get("calendarId"):
-            users[str(data["calendarId"])] = data.get("syncUser")
-    plans = []
-    for snapshot in _docs(client, CHANNELS):
-        data = snapshot.to_dict() or {}
-        calendar_id = data.get("calendarId")
-        plans.append(
-            ChannelPlan(
-                channel_id=str(data.get("channelId", snapshot.id)),
-                calendar_id=calendar_id,
-                resource_id=data.get("resourceId") or None,
-                sync_user=users.get(str(calendar_id)) if calendar_id else None,
-                expiration=data.get("expiration"),
-                stopped=bool(data.get("stopped", False)),
-            )
+    users = {calendar.calendar_id: calendar.sync_user for calendar in CalendarStore(client).all()}
+    plans = [
+        ChannelPlan(
+            channel_id=channel.channel_id,
+            calendar_id=channel.calendar_id,
+            resource_id=channel.resource_id or None,
+            sync_user=users.get(channel.calendar_id),
+            expiration=channel.expiration,
+            stopped=channel.stopped,
         )
+        for channel in ChannelStore(client).all()
+    ]
     return sorted(plans, key=lambda plan: plan.channel_id)
 
 
 def count_documents(client: Any, collection: str) -> int:
-    return sum(1 for _ in _docs(client, collection, []))
+    return sum(1 for _ in client.collection(collection).select([]).stream())
 
 
 def delete_collection(client: Any, collection: str) -> int:

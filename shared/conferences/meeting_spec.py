@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,7 +42,8 @@ class MeetingSpec:
         }
 
 
-def _zone(name: str | None) -> tzinfo | None:
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The IANA zone of that name; None for no name or an unknown one."""
     if not name:
         return None
     try:
@@ -56,7 +57,7 @@ def _moment(value: Any, fallback_zone: str | None) -> tuple[datetime | None, str
     if not isinstance(value, dict):
         return None, fallback_zone, False
     zone_name = value.get("timeZone") or fallback_zone
-    zone = _zone(zone_name)
+    zone = zone_named(zone_name)
     if value.get("dateTime"):
         try:
             moment = datetime.fromisoformat(str(value["dateTime"]).replace("Z", "+00:00"))

@@ -289,6 +289,20 @@ class ConferenceStore:
                 ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
             ]
 
+    def ready_counts(self) -> dict[str, int]:
+        """Ready records per calendar id, 0 for a calendar with only reservations
+        (operator tools; not for request paths)."""
+        counts: dict[str, int] = {}
+        query = self._collection.select(["calendarId", "state"])
+        with translated_errors("record query"):
+            for snap in query.stream():
+                data = snap.to_dict() or {}
+                calendar_id = data.get("calendarId")
+                if isinstance(calendar_id, str):
+                    ready = data.get("state") == RecordState.READY.value
+                    counts[calendar_id] = counts.get(calendar_id, 0) + int(ready)
+        return counts
+
     def any_for_calendar(self, calendar_id: str) -> bool:
         query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id)).limit(1)
         with translated_errors("record query"):
@@ -307,19 +321,8 @@ class ConferenceStore:
                 ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
             ]
 
-    def where_equal(self, field_name: str, value: Any, limit: int) -> list[ConferenceRecord]:
-        """Up to ``limit`` documents with ``field_name == value`` (single-field index)."""
-        query = self._collection.where(filter=FieldFilter(field_name, "==", value)).limit(limit)
-        with translated_errors("record query"):
-            return [
-                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
-            ]
-
     def add_follower(self, key: ConferenceKey, event_id: str) -> None:
         self.update(key, {"followers": firestore.ArrayUnion([event_id])})
-
-    def remove_follower(self, key: ConferenceKey, event_id: str) -> None:
-        self.update(key, {"followers": firestore.ArrayRemove([event_id])})
 
     def move(
         self, record: ConferenceRecord, new_key: ConferenceKey, changes: dict[str, Any]
@@ -343,16 +346,6 @@ class ConferenceStore:
             if new_key.doc_id != record.key.doc_id:
                 self._ref(record.key).delete()
         return ConferenceRecord.from_doc(data)
-
-    def find_by_event(self, calendar_id: str, event_id: str) -> list[ConferenceRecord]:
-        """Every conference document of (calendar, event), any solution."""
-        query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id)).where(
-            filter=FieldFilter("eventId", "==", event_id)
-        )
-        with translated_errors("record query"):
-            return [
-                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
-            ]
 
     def update(self, key: ConferenceKey, changes: dict[str, Any]) -> None:
         """Update a record; one removed meanwhile stays removed (nothing to update)."""

@@ -57,7 +57,6 @@ class PassStats:
     unchanged: int = 0
     failed: int = 0
     written_back: int = 0
-    provider_calls: int = 0
     seen_ids: set[str] = field(default_factory=set)
 
     def as_log(self) -> dict[str, int]:
@@ -388,7 +387,6 @@ class ChangeHandler:
         return solution
 
     def _call_provider(self, call: Callable[[], Any], stats: PassStats) -> Any:
-        stats.provider_calls += 1
         return retry_transient(
             call,
             what="provider call",

@@ -14,7 +14,8 @@ from enum import StrEnum
 
 from shared.clock import utcnow
 from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
-from shared.state.calendars import CalendarStore, SetupState, SyncLease
+from shared.state.calendars import CalendarStore, SetupState
+from shared.state.leases import LeaseStore, SyncLease
 from shared.structured_logging import fields
 from shared.sync.passes import CalendarSync
 
@@ -41,11 +42,13 @@ class LeasedSync:
         self,
         *,
         calendar_store: CalendarStore,
+        lease_store: LeaseStore,
         engine: CalendarSync,
         function_timeout_seconds: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._calendar_store = calendar_store
+        self._lease_store = lease_store
         self._engine = engine
         self._timeout = function_timeout_seconds
         self._lease_seconds = function_timeout_seconds + LEASE_MARGIN_SECONDS
@@ -67,7 +70,7 @@ class LeasedSync:
             if first_pass:
                 self._engine.run_pass(calendar_id)
             while True:
-                if self._calendar_store.finish_pass(lease, self._lease_seconds):
+                if self._lease_store.finish_pass(lease, self._lease_seconds):
                     return Outcome.SYNCED
                 self._engine.run_pass(calendar_id)
                 if self._clock() > deadline:
@@ -75,7 +78,7 @@ class LeasedSync:
         except (AccessDenied, NotFound) as err:
             # The sync user lost the calendar (access removed, delegation revoked, calendar
             # deleted): recorded, and not retried in a loop.
-            self._calendar_store.release_lease(lease)
+            self._lease_store.release_lease(lease)
             self._calendar_store.set_state(
                 calendar_id,
                 SetupState.ACCESS_REVOKED,
@@ -90,7 +93,7 @@ class LeasedSync:
         except PermanentFailure as err:
             # Retrying the same listing cannot help: recorded for the operator; the next
             # message or the sweep tries again.
-            self._calendar_store.release_lease(lease)
+            self._lease_store.release_lease(lease)
             self._calendar_store.update_calendar(calendar_id, {"lastSyncError": str(err)})
             logger.error(
                 "sync failed permanently",
@@ -98,7 +101,7 @@ class LeasedSync:
             )
             return Outcome.FAILED
         except BaseException:
-            self._calendar_store.release_lease(lease)
+            self._lease_store.release_lease(lease)
             raise
 
     def sync_now(self, calendar_id: str) -> Outcome:
@@ -109,10 +112,10 @@ class LeasedSync:
         message that sees the lease held (a plain read, no transaction) is sure to be
         served, by that holder or by whoever takes the lease next.
         """
-        self._calendar_store.note_message(calendar_id)
-        if self._calendar_store.lease_is_live(calendar_id):
+        self._lease_store.note_message(calendar_id)
+        if self._lease_store.lease_is_live(calendar_id):
             return Outcome.COALESCED
-        lease = self._calendar_store.acquire_lease(calendar_id, self._lease_seconds)
+        lease = self._lease_store.acquire_lease(calendar_id, self._lease_seconds)
         if lease is None:
             return Outcome.COALESCED
         return self.sync_under_lease(lease)

@@ -17,6 +17,7 @@ import logging
 from shared.errors import Unauthenticated
 from shared.http.push_message import PushMessage, ResourceState
 from shared.state.calendars import CalendarStore, SetupState
+from shared.state.channels import ChannelStore
 from shared.structured_logging import fields
 from shared.sync.lease import LeasedSync, Outcome
 
@@ -24,13 +25,20 @@ logger = logging.getLogger(__name__)
 
 
 class PushHandler:
-    def __init__(self, *, calendar_store: CalendarStore, leased_sync: LeasedSync) -> None:
+    def __init__(
+        self,
+        *,
+        calendar_store: CalendarStore,
+        channel_store: ChannelStore,
+        leased_sync: LeasedSync,
+    ) -> None:
         self._calendar_store = calendar_store
+        self._channel_store = channel_store
         self._leased_sync = leased_sync
 
     def handle(self, message: PushMessage) -> Outcome:
         log = {"channel_id": message.channel_id, "message_number": message.message_number}
-        channel = self._calendar_store.get_channel(message.channel_id)
+        channel = self._channel_store.get_channel(message.channel_id)
         if channel is None:
             logger.info("push message for an unknown channel", extra=fields(**log))
             return Outcome.UNKNOWN_CHANNEL
@@ -39,7 +47,7 @@ class PushHandler:
         if channel.resource_id and channel.resource_id != message.resource_id:
             raise Unauthenticated("resource id mismatch")
         if not channel.resource_id:
-            self._calendar_store.record_resource_id(channel.channel_id, message.resource_id)
+            self._channel_store.record_resource_id(channel.channel_id, message.resource_id)
         if message.resource_state is ResourceState.SYNC:
             logger.info("channel sync message", extra=fields(**log))
             return Outcome.SYNC_MESSAGE

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from shared.errors import AccessDenied, BundleError, NotFound, TransientFailure
 from shared.google.calendar_api import CalendarApi
-from shared.state.calendars import CalendarStore, SetupState, new_channel_secrets
+from shared.state.calendars import CalendarStore, SetupState
+from shared.state.channels import ChannelStore, new_channel_secrets
 from shared.structured_logging import fields
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class SyncSetup:
         self,
         *,
         calendar_store: CalendarStore,
+        channel_store: ChannelStore,
         calendar_api: CalendarApi,
         webhook_url: str,
         channel_ttl_seconds: int,
@@ -62,6 +64,7 @@ class SyncSetup:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._calendar_store = calendar_store
+        self._channel_store = channel_store
         self._calendar_api = calendar_api
         self._webhook_url = webhook_url
         self._ttl = channel_ttl_seconds
@@ -134,7 +137,7 @@ class SyncSetup:
     def start_channel(self, calendar_id: str, user: str) -> str:
         """Write a channel record, watch the calendar, store what the watch returned."""
         channel_id, token = new_channel_secrets()
-        self._calendar_store.save_channel(channel_id, calendar_id, token)
+        self._channel_store.save_channel(channel_id, calendar_id, token)
         answer = self._calendar_api.watch(
             user,
             calendar_id,
@@ -145,7 +148,7 @@ class SyncSetup:
             num_retries=1,
         )
         expiration = parse_expiration(answer.get("expiration"))
-        self._calendar_store.record_watch(channel_id, str(answer.get("resourceId", "")), expiration)
+        self._channel_store.record_watch(channel_id, str(answer.get("resourceId", "")), expiration)
         self._calendar_store.update_calendar(
             calendar_id,
             {

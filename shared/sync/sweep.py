@@ -29,8 +29,10 @@ from shared.conferences.carried import carries
 from shared.config import Settings
 from shared.errors import BundleError, NotFound, TransientFailure
 from shared.google.calendar_api import CalendarApi
-from shared.state.calendars import CalendarState, CalendarStore, Channel, SetupState, SyncLease
+from shared.state.calendars import CalendarState, CalendarStore, SetupState
+from shared.state.channels import Channel, ChannelStore
 from shared.state.conferences import ConferenceRecord, ConferenceStore
+from shared.state.leases import LeaseStore, SyncLease
 from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler, PassStats
 from shared.sync.lease import LeasedSync
@@ -47,6 +49,8 @@ class Sweep:
         *,
         settings: Settings,
         calendar_store: CalendarStore,
+        channel_store: ChannelStore,
+        lease_store: LeaseStore,
         conference_store: ConferenceStore,
         calendar_api: CalendarApi,
         sync_setup: SyncSetup,
@@ -56,6 +60,8 @@ class Sweep:
     ) -> None:
         self._settings = settings
         self._calendar_store = calendar_store
+        self._channel_store = channel_store
+        self._lease_store = lease_store
         self._conference_store = conference_store
         self._calendar_api = calendar_api
         self._setup = sync_setup
@@ -85,7 +91,7 @@ class Sweep:
     def _with_lease(
         self, calendar_id: str, report: dict[str, int], work: Callable[[SyncLease], None]
     ) -> None:
-        lease = self._calendar_store.acquire_lease(calendar_id, self._leased_sync.lease_seconds)
+        lease = self._lease_store.acquire_lease(calendar_id, self._leased_sync.lease_seconds)
         if lease is None:
             report["busy"] += 1
             return
@@ -101,7 +107,7 @@ class Sweep:
         except BundleError as err:
             self._record_failure(calendar_id, err)
         finally:
-            self._calendar_store.release_lease(lease)
+            self._lease_store.release_lease(lease)
 
     def _record_failure(self, calendar_id: str, err: BundleError) -> None:
         """Recorded, and pushed to the back of every queue it was in (due times later)."""
@@ -151,7 +157,7 @@ class Sweep:
         new_channel_id = self._setup.start_channel(
             calendar_state.calendar_id, calendar_state.sync_user
         )
-        for channel in self._calendar_store.channels_of(calendar_state.calendar_id):
+        for channel in self._channel_store.channels_of(calendar_state.calendar_id):
             if channel.channel_id != new_channel_id:
                 self._stop_and_forget(calendar_state, channel)
         logger.info(
@@ -177,7 +183,7 @@ class Sweep:
                         reason=str(err),
                     ),
                 )
-        self._calendar_store.delete_channel(channel.channel_id)
+        self._channel_store.delete_channel(channel.channel_id)
 
     # -- 2. pending set-ups --------------------------------------------------------------
     def _finish_setups(self, report: dict[str, int]) -> None:
@@ -199,7 +205,7 @@ class Sweep:
 
     def finish_setup(self, calendar_state: CalendarState) -> None:
         """Channel if none is live, first token, then catch up on the mapped events."""
-        channels = self._calendar_store.channels_of(calendar_state.calendar_id)
+        channels = self._channel_store.channels_of(calendar_state.calendar_id)
         active = [
             c
             for c in channels
@@ -210,7 +216,7 @@ class Sweep:
             # None was confirmed by events.watch, or they belong to a former sync user:
             # forget them (their messages then meet "unknown channel") and start anew.
             for stale in channels:
-                self._calendar_store.delete_channel(stale.channel_id)
+                self._channel_store.delete_channel(stale.channel_id)
             self._setup.start_channel(calendar_state.calendar_id, calendar_state.sync_user)
         token = self._setup.first_sync_token(
             calendar_state.calendar_id, calendar_state.sync_user, None
@@ -276,8 +282,9 @@ class Sweep:
         """
         # Only the channels that exist now are stopped: one made by a creation that
         # claims the calendar after its document is gone belongs to the new set-up.
-        channels = self._calendar_store.channels_of(calendar_state.calendar_id)
+        channels = self._channel_store.channels_of(calendar_state.calendar_id)
         self._calendar_store.delete_calendar(calendar_state.calendar_id)
+        self._lease_store.delete_for(calendar_state.calendar_id)
         survivors = self._conference_store.for_calendar(calendar_state.calendar_id)
         if survivors:
             self._calendar_store.claim_calendar(

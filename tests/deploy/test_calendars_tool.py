@@ -18,7 +18,8 @@ from local.fakes.calendar_server import CalendarServer
 from local.ports import free_port
 from shared.google.calendar_api import CalendarApi
 from shared.google.credentials import LocalUserCredentials
-from shared.state.calendars import CalendarStore, new_channel_secrets
+from shared.state.calendars import CalendarStore
+from shared.state.channels import ChannelStore, new_channel_secrets
 from shared.state.conferences import ConferenceKey, ConferenceStore
 from tests.deploy.conftest import PROJECT, REPO_ROOT
 from tools import calendars as tool
@@ -97,7 +98,7 @@ def seed_channel(
     resource_id: str | None = None,
 ) -> str:
     """A channel record; with ``server``, a live channel there too, made by ``watcher``."""
-    store = CalendarStore(db)
+    store = ChannelStore(db)
     channel_id, token = new_channel_secrets()
     store.save_channel(channel_id, calendar_id, token)
     if server is not None:

@@ -50,7 +50,6 @@ def test_deployed_settings_load_with_defaults() -> None:
     assert settings.id_token_certs_url == "https://www.googleapis.com/oauth2/v1/certs"
     assert settings.conference_provider == "jitsi"
     assert settings.jitsi_base_url == "https://meet.jit.si"
-    assert settings.running_on_cloud_run is True
     assert settings.reservation_lease_seconds == 60.0
 
 

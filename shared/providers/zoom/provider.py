@@ -72,11 +72,12 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import requests
 
 from shared.clock import utcnow
+from shared.conferences.meeting_spec import zone_named
 from shared.conferences.solutions import Solution
 from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
 from shared.providers.base import Meeting, MeetingSpec
@@ -129,15 +130,6 @@ def _plain(description: str) -> str:
     return html.unescape(text).strip()
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def _duration(spec: MeetingSpec) -> int:
     if spec.start is None or spec.end is None or spec.end <= spec.start:
         return DEFAULT_DURATION_MINUTES
@@ -162,7 +154,7 @@ def meeting_body(
         "agenda": _clip(_plain(spec.description), AGENDA_MAX),
         "settings": {"auto_recording": recording if recording in AUTO_RECORDING else "none"},
     }
-    zone = _zone(spec.time_zone)
+    zone = zone_named(spec.time_zone)
     if spec.start is None:
         if spec.recurrence:
             body["type"] = 3

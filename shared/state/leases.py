@@ -1,0 +1,164 @@
+"""The per-calendar sync lease (``syncLeases/``) and push-message count (``syncMessages/``).
+
+Both are keyed like the calendar's document. Messages are counted in a document of their
+own, so that a burst of increments never collides with the lease. The protocol (see
+:mod:`shared.sync.lease` and docs/sync-model.md): count, then read the lease; the holder
+releases, then re-reads the count and takes the lease again if it moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import firestore
+
+from shared.clock import utcnow
+from shared.retries import retry_transient
+from shared.state.calendars import CalendarState, CalendarStore, calendar_doc_id
+from shared.state.firestore_client import as_dict, translated_errors
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_COUNTS = "syncMessages"
+SYNC_LEASES = "syncLeases"
+
+
+@dataclass
+class SyncLease:
+    """The right to sync one calendar; ``seen`` is the message count it has covered."""
+
+    calendar: CalendarState
+    owner: str
+    seen: int
+
+
+class LeaseStore:
+    def __init__(
+        self,
+        client: firestore.Client,
+        calendar_store: CalendarStore,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._client = client
+        self._calendar_store = calendar_store
+        self._clock = clock
+        self._counters = client.collection(MESSAGE_COUNTS)
+        self._leases = client.collection(SYNC_LEASES)
+
+    # -- the sync lease --------------------------------------------------------------
+    # Messages are counted in a document of their own (``syncMessages/``), so that a
+    # burst of increments never collides with the lease transactions on the calendar's
+    # document. Protocol (see LeasedSync): count, then read the lease; the holder
+    # releases, then re-reads the count and takes the lease again if it moved.
+    def _counter_ref(self, calendar_id: str) -> Any:
+        return self._counters.document(calendar_doc_id(calendar_id))
+
+    def note_message(self, calendar_id: str) -> None:
+        """Count a push message: one non-transactional increment."""
+
+        def increment() -> None:
+            with translated_errors("message count"):
+                self._counter_ref(calendar_id).set({"count": firestore.Increment(1)}, merge=True)
+
+        retry_transient(increment, what="message count", budget_seconds=3.0, base_delay=0.02)
+
+    def message_count(self, calendar_id: str) -> int:
+        with translated_errors("message count"):
+            data = as_dict(self._counter_ref(calendar_id).get())
+        return int((data or {}).get("count", 0))
+
+    def _lease_ref(self, calendar_id: str) -> Any:
+        return self._leases.document(calendar_doc_id(calendar_id))
+
+    def lease_is_live(self, calendar_id: str) -> bool:
+        """A plain read: True when a holder's lease has not expired (checked in code)."""
+        with translated_errors("lease read"):
+            data = as_dict(self._lease_ref(calendar_id).get())
+        return data is not None and data["expiresAt"] > self._clock()
+
+    def acquire_lease(self, calendar_id: str, lease_seconds: float) -> SyncLease | None:
+        """Take the calendar's sync lease; None when another holder's lease is live.
+
+        The lease is a document taken with ``create()`` (exactly one caller wins, the
+        others learn it at once: no transaction to contend on); an expired one is
+        removed under a precondition on its update time and taken anew. ``seen`` is the
+        message count read after the lease was taken: every message counted before it
+        is served by the pass that follows.
+        """
+        ref = self._lease_ref(calendar_id)
+        owner = secrets.token_hex(16)
+        with translated_errors("sync lease"):
+            for _ in range(2):
+                now = self._clock()
+                try:
+                    ref.create(
+                        {
+                            "calendarId": calendar_id,
+                            "owner": owner,
+                            "expiresAt": now + timedelta(seconds=lease_seconds),
+                        }
+                    )
+                    break
+                except gexc.AlreadyExists:
+                    snapshot = ref.get()
+                    data = as_dict(snapshot)
+                    if data is not None and data["expiresAt"] > now:
+                        return None
+                    if data is not None:
+                        try:  # expired: its holder died; remove it unless replaced meanwhile
+                            ref.delete(
+                                option=self._client.write_option(
+                                    last_update_time=snapshot.update_time
+                                )
+                            )
+                        except (gexc.FailedPrecondition, gexc.NotFound):
+                            return None
+            else:
+                return None
+        state = self._calendar_store.get_calendar(calendar_id)
+        if state is None:  # the calendar was torn down meanwhile
+            self._release(calendar_id, owner)
+            return None
+        return SyncLease(state, owner, self.message_count(calendar_id))
+
+    def finish_pass(self, lease: SyncLease, lease_seconds: float) -> bool:
+        """Release the lease; then, if messages arrived during the pass, take it again
+        (False: sync once more). True when done: nothing new, or another holder took the
+        lease meanwhile and serves the new messages."""
+        calendar_id = lease.calendar.calendar_id
+        self.release_lease(lease)
+        if self.message_count(calendar_id) == lease.seen:
+            return True
+        again = self.acquire_lease(calendar_id, lease_seconds)
+        if again is None:
+            return True
+        lease.owner, lease.seen, lease.calendar = again.owner, again.seen, again.calendar
+        return False
+
+    def release_lease(self, lease: SyncLease) -> None:
+        """Give the lease up if we still hold it."""
+        self._release(lease.calendar.calendar_id, lease.owner)
+
+    def _release(self, calendar_id: str, owner: str) -> None:
+        ref = self._lease_ref(calendar_id)
+        with translated_errors("sync lease"):
+            snapshot = ref.get()
+            data = as_dict(snapshot)
+            if data is None or data.get("owner") != owner:
+                return
+            try:
+                ref.delete(option=self._client.write_option(last_update_time=snapshot.update_time))
+            except (gexc.FailedPrecondition, gexc.NotFound):
+                return
+
+    def delete_for(self, calendar_id: str) -> None:
+        """Remove the calendar's lease and message count (its tear-down)."""
+        with translated_errors("lease delete"):
+            self._counter_ref(calendar_id).delete()
+            self._lease_ref(calendar_id).delete()
