@@ -10,6 +10,9 @@ import pytest
 
 from tests.support.stack import PROJECT, Stack, start_stack, stop_stack
 
+# The Zoom server and provider fixtures serve tests/unit/providers/zoom and tests/fakes.
+pytest_plugins = ["tests.support.zoom_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _restore_environment() -> Iterator[None]:

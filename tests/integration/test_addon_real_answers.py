@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.addon.test_addon_shim import assert_node_passed, run_node_shim_tests
 from tests.support.calendar_user import timed_event
 from tests.support.scenarios import ALICE, BOB, calendar
 from tests.support.stack import Stack
-from tests.test_addon_shim import assert_node_passed, run_node_shim_tests
 
 pytestmark = pytest.mark.integration
 

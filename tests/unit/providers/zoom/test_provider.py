@@ -15,7 +15,7 @@ from shared.conferences.conference_data import validate_conference_data
 from shared.conferences.solutions import Solution
 from shared.providers.base import MeetingSpec, fingerprint_of
 from shared.providers.zoom.provider import ZoomProvider
-from tests.zoom.conftest import (
+from tests.support.zoom_fixtures import (
     ACCOUNT_ID,
     CLIENT_ID,
     CLIENT_SECRET,

@@ -12,7 +12,7 @@ import requests
 
 from local.fakes.zoom_server import DialInNumber, ZoomServer
 from local.ports import free_port, wait_until
-from tests.zoom.conftest import (
+from tests.support.zoom_fixtures import (
     ACCOUNT_ID,
     CLIENT_ID,
     CLIENT_SECRET,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from tests.calendar_server.conftest import (
+from tests.fakes.calendar_server.conftest import (
     ALICE,
     BOB,
     DAVE,

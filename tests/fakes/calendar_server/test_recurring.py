@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from tests.calendar_server.conftest import ALICE, reason_of, weekly_series
+from tests.fakes.calendar_server.conftest import ALICE, reason_of, weekly_series
 
 Service = Callable[[str], Any]
 SECOND_MONDAY = "20300114T090000Z"  # 2030-01-14 10:00 Stockholm

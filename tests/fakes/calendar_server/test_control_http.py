@@ -13,9 +13,9 @@ import requests
 
 from local.fakes.calendar_server import CalendarServer
 from local.ports import free_port
-from tests.calendar_server.conftest import ALICE, Raw, Receiver, timed_event, wait_until
+from tests.fakes.calendar_server.conftest import ALICE, Raw, Receiver, timed_event, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def control(base: str, method: str, route: str, body: Any = None) -> requests.Response:

@@ -31,7 +31,7 @@ from addon.generate import (
 from shared.conferences.solutions import solutions_for
 from shared.errors import ConfigurationError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NODE_TESTS = ROOT / "addon" / "test"
 FUNCTION_URL = "https://europe-west1-bundle-test.cloudfunctions.net/create-conference"
 PROVIDERS = known_providers()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from googleapiclient.errors import HttpError
 
-from tests.calendar_server.conftest import ALICE, reason_of, timed_event
+from tests.fakes.calendar_server.conftest import ALICE, reason_of, timed_event
 
 VIDEO = {
     "entryPointType": "video",

@@ -9,7 +9,7 @@ import pytest
 from googleapiclient.errors import HttpError
 
 from local.fakes.calendar_server import CalendarServer
-from tests.calendar_server.conftest import (
+from tests.fakes.calendar_server.conftest import (
     ALICE,
     BOB,
     CAROL,

@@ -17,7 +17,7 @@ from shared.clock import utcnow
 from shared.conferences.solutions import Solution
 from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
 from shared.providers.zoom.provider import ZoomProvider
-from tests.zoom.conftest import (
+from tests.support.zoom_fixtures import (
     ACCOUNT_ID,
     CLIENT_ID,
     HOST_EMAIL,
