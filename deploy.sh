@@ -725,7 +725,7 @@ if [[ $ADDON_PUSHED == 0 ]]; then
   note "The add-on was generated in addon/build/ but not pushed (pushing needs"
   note "ADDON_SCRIPT_ID, and clasp installed and logged in)."
   if [[ -z $ADDON_SCRIPT_ID ]]; then
-    note "No Apps Script project yet? Create it once (README, operator guide, step 5) and"
+    note "No Apps Script project yet? Create it once (docs/operations.md, step 5) and"
     note "set ADDON_SCRIPT_ID in deploy.env (its id: Project Settings > IDs)."
   fi
   note "Push with clasp (turn on the Apps Script API at https://script.google.com/home/usersettings):"

@@ -15,5 +15,5 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 for tool in gcloud java node; do
-  command -v "$tool" >/dev/null || { echo "missing on PATH: $tool (see README, Set-up)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "missing on PATH: $tool (see README, The two commands)" >&2; exit 1; }
 done

@@ -4,7 +4,7 @@
 :class:`~shared.errors.ConfigurationError` naming all problems at once. On Cloud Run
 (``K_SERVICE`` set) it refuses the local-only choices: ``anonymous`` Calendar
 credentials, a Firestore emulator and a certificate URL that is not Google's.
-The README's configuration table lists the same names.
+docs/configuration.md lists the same names.
 """
 
 from __future__ import annotations

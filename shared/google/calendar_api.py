@@ -39,7 +39,8 @@ from shared.errors import (
 logger = logging.getLogger(__name__)
 
 # The listing parameters of the first full sync and of every incremental sync: they must
-# match (contract C). No orderBy / updatedMin / timeMin, so that a sync token is returned.
+# match (docs/calendar-behaviour.md#incremental-sync). No orderBy / updatedMin / timeMin,
+# so that a sync token is returned.
 LIST_PARAMS: dict[str, Any] = {"singleEvents": False, "maxResults": 2500}
 RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"})
 

@@ -489,7 +489,7 @@ def test_a_project_deployed_before_gets_conf_delegate_and_keeps_its_old_bindings
     assert not any("remove-iam-policy-binding" in words(argv) for argv in calls)
     policies = cloud.state()["policies"]
     for key, bindings in self_bindings.items():
-        assert policies[key] == bindings  # left for the operator to remove (README)
+        assert policies[key] == bindings  # left for the operator to remove (docs/operations.md)
     assert len(policies[f"sa:{DELEGATE}"]) == 3
 
 

@@ -1,4 +1,5 @@
-"""events.watch, channels.stop and the messages a change sends (contract E).
+"""events.watch, channels.stop and the messages a change sends
+(docs/calendar-behaviour.md#push-notifications).
 
 - watch: ``id`` required, at most 64 characters of ``[A-Za-z0-9\\-_\\+/=]``, unique among
   live channels (else 400 ``channelIdNotUnique``); ``type`` ``web_hook`` (or ``webhook``);

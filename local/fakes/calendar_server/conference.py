@@ -1,4 +1,5 @@
-"""Event.conferenceData as Calendar checks it on a write (contract A).
+"""Event.conferenceData as Calendar checks it on a write
+(docs/calendar-behaviour.md#conference-data).
 
 Either ``conferenceSolution`` with at least one entry point, or ``createRequest``.
 Entry points: ``video``/``sip``/``more`` at most one each, ``phone`` any number, at most

@@ -1,6 +1,6 @@
 """Calendar v3 errors as Google sends them.
 
-Every error answer has one shape (contract D):
+Every error answer has one shape (docs/calendar-behaviour.md#errors):
 ``{"error": {"errors": [{"domain", "reason", "message", ["locationType", "location"]}],
 "code": N, "message": ...}}``. :class:`ApiError` carries one such answer; the factories
 below build the ones the server raises on its own, :func:`fault_error` the injected ones.

@@ -216,7 +216,7 @@ class EventService:
         the source calendar answers with the event as it now is on its new calendar (new
         organizer), to a caller who can read that calendar; the source's incremental sync
         still reports it as cancelled. The product relies on this to tell a moved event
-        from a deleted one; see README "The sync model"."""
+        from a deleted one; see docs/calendar-behaviour.md#moved-events."""
         destination_id = self.store.moved_to.get((source_id, event_id))
         if destination_id is None:
             return None

@@ -1,4 +1,5 @@
-"""events.list: full and incremental sync, paging, filters (contract C).
+"""events.list: full and incremental sync, paging, filters
+(docs/calendar-behaviour.md#incremental-sync).
 
 - ``maxResults`` defaults to 250 and is capped at 2500 ("The page size can never be
   larger than 2500 events"; larger values are not an error). Page sizes scripted through
@@ -7,7 +8,8 @@
 - The first call computes the whole answer (a :class:`Snapshot`) and pages it out;
   ``nextPageToken`` and ``nextSyncToken`` are exclusive, the sync token is on the last
   page only and counts from the first call. A full sync with ``orderBy`` gets no sync
-  token (EVIDENCE in the contract); with ``timeMin``/``timeMax`` it does.
+  token (evidence: docs/calendar-behaviour.md#incremental-sync); with
+  ``timeMin``/``timeMax`` it does.
 - A full sync omits cancelled events unless ``showDeleted``; as documented, cancelled
   exceptions of a live series stay when ``singleEvents`` and ``showDeleted`` are both
   false, and ``updatedMin`` brings in deletions since then. An incremental sync returns

@@ -5,7 +5,7 @@ A token that does not decode is malformed (400 ``invalid`` "Invalid sync token v
 one that decodes but comes from before a reset, belongs to another calendar or an older
 token epoch (the control API expires all tokens of a calendar by bumping it), or counts
 from a change the store has not reached, is no longer valid (410 ``fullSyncRequired``,
-the exact body of contract C).
+the exact body in docs/calendar-behaviour.md#incremental-sync).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Contract A: the conferenceData write rules Calendar enforces, and conferenceDataVersion."""
+"""The conferenceData write rules Calendar enforces, and conferenceDataVersion.
+
+See docs/calendar-behaviour.md#conference-data.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Contract D: error bodies, auth, access, If-Match, injected faults, query checks, call log."""
+"""Error bodies, auth, access, If-Match, injected faults, query checks, call log.
+
+See docs/calendar-behaviour.md#errors.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Contract F and the Event write rules: server-set fields, validation, move, fields=."""
+"""Event fields and write rules: server-set fields, validation, move, fields=.
+
+See docs/calendar-behaviour.md#event-fields.
+"""
 
 from __future__ import annotations
 
@@ -241,7 +244,8 @@ def test_move_rehomes_the_event_and_changes_its_organizer(calendar: Service) -> 
 def test_get_on_the_source_of_a_moved_event_answers_with_the_event_as_it_now_is(
     calendar: Service,
 ) -> None:
-    # An assumption of the project (no public evidence either way), see README.
+    # An assumption of the project (no public evidence either way), see
+    # docs/calendar-behaviour.md#moved-events.
     event = insert(calendar, timed_event())
     events = calendar(ALICE).events()
     events.move(calendarId="primary", eventId=event["id"], destination=TEAM).execute()

@@ -1,4 +1,7 @@
-"""Contract C: events.list, paging, full and incremental sync, sync-token errors."""
+"""events.list, paging, full and incremental sync, sync-token errors.
+
+See docs/calendar-behaviour.md#incremental-sync.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Contract E: events.watch, push messages and their delivery, channels.stop."""
+"""events.watch, push messages and their delivery, channels.stop.
+
+See docs/calendar-behaviour.md#push-notifications.
+"""
 
 from __future__ import annotations
 

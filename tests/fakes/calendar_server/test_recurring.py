@@ -1,4 +1,4 @@
-"""Contract F: recurring events, their instances and exceptions."""
+"""docs/calendar-behaviour.md#recurring-events: recurring events, their instances and exceptions."""
 
 from __future__ import annotations
 
