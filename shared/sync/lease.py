@@ -92,9 +92,12 @@ class LeasedSync:
             return Outcome.ACCESS_REVOKED
         except PermanentFailure as err:
             # Retrying the same listing cannot help: recorded for the operator; the next
-            # message or the sweep tries again.
+            # message or the sweep tries again. Its safety-net due time moves on too, so
+            # a calendar that keeps failing never holds the sweep's batch.
             self._lease_store.release_lease(lease)
-            self._calendar_store.update_calendar(calendar_id, {"lastSyncError": str(err)})
+            self._calendar_store.update_calendar(
+                calendar_id, {"lastSyncError": str(err), "lastSyncAt": utcnow()}
+            )
             logger.error(
                 "sync failed permanently",
                 extra=fields(calendar_id=calendar_id, reason=str(err)),

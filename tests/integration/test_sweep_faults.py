@@ -1,0 +1,42 @@
+"""The sweep under faults: nothing holds its batches, no message is left unserved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from shared.state.calendars import calendar_doc_id
+from tests.support.scenarios import ALICE, conference_on_event
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+def sweep(stack: Stack) -> dict[str, Any]:
+    response = requests.post(stack.sweep.url, timeout=120)
+    assert response.status_code == 200, response.text
+    report: dict[str, Any] = response.json()
+    return report
+
+
+def calendar_doc(stack: Stack, calendar_id: str = ALICE) -> dict[str, Any]:
+    snapshot = stack.db.collection("calendars").document(calendar_doc_id(calendar_id)).get()
+    return dict(snapshot.to_dict() or {})
+
+
+def test_a_calendar_that_fails_permanently_still_moves_its_due_time(stack: Stack) -> None:
+    conference_on_event(stack)
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
+        {"lastSyncAt": long_ago}
+    )
+    stack.calendar.control.fail_next("events.list", 400, "badRequest", count=1)
+
+    sweep(stack)
+
+    doc = calendar_doc(stack)
+    assert doc["lastSyncError"]
+    assert doc["lastSyncAt"] > datetime.now(UTC) - timedelta(minutes=1)
