@@ -52,6 +52,8 @@ class CalendarState:
     renew_at: datetime | None = None
     setup_due_at: datetime | None = None
     last_sync_error: str | None = None
+    # The message count the last completed pass covered (None: no pass recorded one).
+    messages_served: int | None = None
 
     @property
     def doc_id(self) -> str:
@@ -73,6 +75,7 @@ class CalendarState:
             renew_at=data.get("renewAt"),
             setup_due_at=data.get("setupDueAt"),
             last_sync_error=data.get("lastSyncError"),
+            messages_served=data.get("messagesServed"),
         )
 
 

@@ -31,11 +31,20 @@ SYNC_LEASES = "syncLeases"
 
 @dataclass
 class SyncLease:
-    """The right to sync one calendar; ``seen`` is the message count it has covered."""
+    """The right to sync one calendar.
+
+    ``seen`` is the message count read when the lease was taken: the next pass under it
+    covers every message counted up to then. ``served`` is the count the last completed
+    pass covered (read from the calendar's ``messagesServed``, then moved on by each pass
+    under this lease); the lease is released for good only when nothing was counted
+    beyond it, so a message coalesced into a holder that ran no pass (the sweep's
+    renewals, a holder cut off) is still served.
+    """
 
     calendar: CalendarState
     owner: str
     seen: int
+    served: int | None = None
 
 
 class LeaseStore:
@@ -125,7 +134,7 @@ class LeaseStore:
         if state is None:  # the calendar was torn down meanwhile
             self._release(calendar_id, owner)
             return None
-        return SyncLease(state, owner, self.message_count(calendar_id))
+        return SyncLease(state, owner, self.message_count(calendar_id), state.messages_served)
 
     def finish_pass(self, lease: SyncLease, lease_seconds: float) -> bool:
         """Release the lease; then, if messages arrived during the pass, take it again
@@ -133,7 +142,7 @@ class LeaseStore:
         lease meanwhile and serves the new messages."""
         calendar_id = lease.calendar.calendar_id
         self.release_lease(lease)
-        if self.message_count(calendar_id) == lease.seen:
+        if self.message_count(calendar_id) == lease.served:
             return True
         again = self.acquire_lease(calendar_id, lease_seconds)
         if again is None:

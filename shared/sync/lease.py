@@ -68,11 +68,11 @@ class LeasedSync:
         deadline = self._clock() + max(1.0, self._timeout - TIME_MARGIN_SECONDS)
         try:
             if first_pass:
-                self._engine.run_pass(calendar_id)
+                self._pass(lease)
             while True:
                 if self._lease_store.finish_pass(lease, self._lease_seconds):
                     return Outcome.SYNCED
-                self._engine.run_pass(calendar_id)
+                self._pass(lease)
                 if self._clock() > deadline:
                     raise TransientFailure("messages kept arriving past the time budget")
         except (AccessDenied, NotFound) as err:
@@ -106,6 +106,11 @@ class LeasedSync:
         except BaseException:
             self._lease_store.release_lease(lease)
             raise
+
+    def _pass(self, lease: SyncLease) -> None:
+        """One pass covering the messages counted before the lease was (re)taken."""
+        self._engine.run_pass(lease.calendar.calendar_id, lease.seen)
+        lease.served = lease.seen
 
     def sync_now(self, calendar_id: str) -> Outcome:
         """Count a message and sync unless a holder already does (then it is coalesced).

@@ -59,8 +59,12 @@ class CalendarSync:
         self._lookback = timedelta(days=lookback_days)
         self._now = now
 
-    def run_pass(self, calendar_id: str) -> PassStats | None:
-        """One pass; None when the calendar is not (yet) set up for sync."""
+    def run_pass(self, calendar_id: str, messages_seen: int | None = None) -> PassStats | None:
+        """One pass; None when the calendar is not (yet) set up for sync.
+
+        ``messages_seen``: the message count read before the pass; stored with the new
+        token as ``messagesServed`` (every message counted up to then is now served).
+        """
         calendar_state = self._calendar_store.get_calendar(calendar_id)
         if calendar_state is None or not calendar_state.sync_token:
             return None
@@ -73,9 +77,14 @@ class CalendarSync:
             stats = PassStats()
             token = self._full(calendar_state, stats)
             full = True
-        self._calendar_store.update_calendar(
-            calendar_id, {"syncToken": token, "lastSyncAt": self._now(), "lastSyncError": None}
-        )
+        done: dict[str, Any] = {
+            "syncToken": token,
+            "lastSyncAt": self._now(),
+            "lastSyncError": None,
+        }
+        if messages_seen is not None:
+            done["messagesServed"] = messages_seen
+        self._calendar_store.update_calendar(calendar_id, done)
         logger.info(
             "sync pass done",
             extra=fields(calendar_id=calendar_id, full=full, **stats.as_log()),

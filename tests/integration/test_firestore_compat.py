@@ -5,6 +5,8 @@ field names, value types and enum values, byte for byte.
 layout restructuring (``REGENERATE_FIRESTORE_SHAPES=1`` rewrites it; do that only for a
 deliberate, documented change of the stored format, with a migration). Document ids are
 checked against the formulas earlier releases used, written out here on their own.
+
+Fields added since (documents without them stay readable): ``calendars.messagesServed``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from google.cloud import firestore
 
 from shared.state.calendars import calendar_doc_id
 from tests.support.scenarios import ALICE, conference_on_event
@@ -40,3 +41,31 @@ def test_a_calendar_that_fails_permanently_still_moves_its_due_time(stack: Stack
     doc = calendar_doc(stack)
     assert doc["lastSyncError"]
     assert doc["lastSyncAt"] > datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_a_message_a_cut_off_holder_left_unserved_is_served_by_the_sweep(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    stack.calendar.control.drop_next_messages(ALICE, 1)
+    scenario.user.patch(ALICE, scenario.event_id, {"summary": "Renamed while cut off"})
+    doc_id = calendar_doc_id(ALICE)
+    # The message was counted and coalesced into a holder that Cloud Run then stopped:
+    # its lease is left behind, expired, and no pass served the message.
+    stack.db.collection("syncMessages").document(doc_id).set(
+        {"count": firestore.Increment(1)}, merge=True
+    )
+    stack.db.collection("syncLeases").document(doc_id).set(
+        {"calendarId": ALICE, "owner": "cut-off", "expiresAt": datetime.now(UTC)}
+    )
+    # The sweep comes for the renewal only (no safety-net sync is due).
+    stack.db.collection("calendars").document(doc_id).update(
+        {
+            "renewAt": datetime.now(UTC) - timedelta(minutes=1),
+            "lastSyncAt": datetime.now(UTC) + timedelta(hours=1),
+        }
+    )
+
+    report = sweep(stack)
+
+    assert report["renewed"] == 1
+    assert [c["spec"]["title"] for c in stack.provider_calls("update")] == ["Renamed while cut off"]
+    assert stack.docs("syncLeases") == []
