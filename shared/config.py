@@ -39,6 +39,10 @@ class ZoomSettings:
     oauth_url: str = "https://zoom.us/oauth/token"
 
 
+# The sweep stops taking work this long before its function's timeout.
+SWEEP_MARGIN_SECONDS = 60.0
+
+
 @dataclass(frozen=True)
 class Settings:
     project: str
@@ -67,6 +71,8 @@ class Settings:
     mapping_retention_days: float = 30.0
     full_sync_lookback_days: float = 7.0
     sweep_batch_size: int = 50
+    # How long the sweep takes new work (default: the function timeout less a minute).
+    sweep_budget_seconds: float = 240.0
 
 
 def _float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
@@ -187,6 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "MAPPING_RETENTION_DAYS": 30.0,
         "FULL_SYNC_LOOKBACK_DAYS": 7.0,
         "SWEEP_BATCH_SIZE": 50.0,
+        "SWEEP_BUDGET_SECONDS": 0.0,  # 0: derived from FUNCTION_TIMEOUT_SECONDS
     }
     values = {name: _float(env, name, default, problems) for name, default in numbers.items()}
 
@@ -217,6 +224,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mapping_retention_days=values["MAPPING_RETENTION_DAYS"],
         full_sync_lookback_days=values["FULL_SYNC_LOOKBACK_DAYS"],
         sweep_batch_size=int(values["SWEEP_BATCH_SIZE"]),
+        sweep_budget_seconds=values["SWEEP_BUDGET_SECONDS"]
+        or max(1.0, values["FUNCTION_TIMEOUT_SECONDS"] - SWEEP_MARGIN_SECONDS),
     )
 
 

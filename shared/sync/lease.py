@@ -58,14 +58,18 @@ class LeasedSync:
     def lease_seconds(self) -> float:
         return self._lease_seconds
 
-    def sync_under_lease(self, lease: SyncLease, *, first_pass: bool = True) -> Outcome:
+    def sync_under_lease(
+        self, lease: SyncLease, *, first_pass: bool = True, deadline: float | None = None
+    ) -> Outcome:
         """Pass after pass until a pass ends with no new message; then the lease is free.
 
         ``first_pass=False`` serves only the messages that arrived while the lease was
-        held for other work (the sweep's renewals and set-ups).
+        held for other work (the sweep's renewals and set-ups). ``deadline`` (on this
+        object's clock) shortens the function's own time budget (the sweep's).
         """
         calendar_id = lease.calendar.calendar_id
-        deadline = self._clock() + max(1.0, self._timeout - TIME_MARGIN_SECONDS)
+        own = self._clock() + max(1.0, self._timeout - TIME_MARGIN_SECONDS)
+        deadline = own if deadline is None else min(own, deadline)
         try:
             if first_pass:
                 self._pass(lease)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,6 +58,7 @@ class Sweep:
         handler: ChangeHandler,
         leased_sync: LeasedSync,
         now: Callable[[], datetime] = utcnow,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._calendar_store = calendar_store
@@ -68,6 +70,8 @@ class Sweep:
         self._handler = handler
         self._leased_sync = leased_sync
         self._now = now
+        self._clock = clock
+        self._deadline = float("inf")
 
     def do_due_work(self) -> dict[str, int]:
         report = {
@@ -78,7 +82,11 @@ class Sweep:
             "abandoned_conferences": 0,
             "failed": 0,
             "busy": 0,
+            "deferred": 0,
         }
+        # Stop taking work in time: a sweep that Cloud Run cuts off at its timeout would
+        # leave a lease behind (docs/sync-model.md#the-sweep).
+        self._deadline = self._clock() + self._settings.sweep_budget_seconds
         for task in (self._renew, self._finish_setups, self._safety_sync, self._abandoned):
             task(report)
         logger.info("sweep done", extra=fields(**report))
@@ -91,6 +99,9 @@ class Sweep:
     def _with_lease(
         self, calendar_id: str, report: dict[str, int], work: Callable[[SyncLease], None]
     ) -> None:
+        if self._clock() >= self._deadline:
+            report["deferred"] += 1  # the next sweep finds it still due
+            return
         lease = self._lease_store.acquire_lease(calendar_id, self._leased_sync.lease_seconds)
         if lease is None:
             report["busy"] += 1
@@ -103,7 +114,7 @@ class Sweep:
                 self._record_failure(calendar_id, err)
             # Messages that arrived meanwhile were coalesced into this lease: serve them,
             # whether the work succeeded or not.
-            self._leased_sync.sync_under_lease(lease, first_pass=False)
+            self._leased_sync.sync_under_lease(lease, first_pass=False, deadline=self._deadline)
         except BundleError as err:
             self._record_failure(calendar_id, err)
         finally:
@@ -268,7 +279,7 @@ class Sweep:
                 last = lease.calendar.last_sync_at
                 if last is not None and last >= cutoff:
                     return  # synced meanwhile (by a message or another sweep)
-                self._leased_sync.sync_under_lease(lease)
+                self._leased_sync.sync_under_lease(lease, deadline=self._deadline)
                 report["synced"] += 1
 
             self._with_lease(calendar_state.calendar_id, report, sync)
@@ -314,6 +325,9 @@ class Sweep:
         for record in self._conference_store.due(
             "abandonCheckAt", now, self._settings.sweep_batch_size
         ):
+            if self._clock() >= self._deadline:
+                report["deferred"] += 1
+                continue
             try:
                 self._check_abandoned(record, report)
             except BundleError as err:

@@ -69,3 +69,26 @@ def test_a_message_a_cut_off_holder_left_unserved_is_served_by_the_sweep(stack: 
     assert report["renewed"] == 1
     assert [c["spec"]["title"] for c in stack.provider_calls("update")] == ["Renamed while cut off"]
     assert stack.docs("syncLeases") == []
+
+
+def test_a_sweep_past_its_time_budget_takes_no_more_work(stack: Stack) -> None:
+    conference_on_event(stack)
+    stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
+        {"renewAt": datetime.now(UTC) - timedelta(minutes=1)}
+    )
+    watches = len(stack.calendar.control.calls("events.watch"))
+    stack.sweep.stop()
+    stack.sweep.env["SWEEP_BUDGET_SECONDS"] = "0.001"
+    try:
+        stack.sweep.start()
+        report = sweep(stack)
+    finally:
+        stack.sweep.stop()
+        del stack.sweep.env["SWEEP_BUDGET_SECONDS"]
+        stack.sweep.start()
+
+    assert report["renewed"] == 0
+    assert report["deferred"] >= 1
+    assert len(stack.calendar.control.calls("events.watch")) == watches
+    assert stack.docs("syncLeases") == []
+    assert sweep(stack)["renewed"] == 1  # still due: the next sweep with time renews it
