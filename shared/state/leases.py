@@ -19,6 +19,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
 from shared.clock import utcnow
+from shared.errors import TransientFailure
 from shared.retries import retry_transient
 from shared.state.calendars import CalendarState, CalendarStore, calendar_doc_id
 from shared.state.firestore_client import as_dict, translated_errors
@@ -27,6 +28,11 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_COUNTS = "syncMessages"
 SYNC_LEASES = "syncLeases"
+
+
+class LeaseNoLongerHeld(TransientFailure):
+    """The holder's lease expired or was taken over: its pass is not stored (the new
+    holder, or the message's retry, syncs again from the old token)."""
 
 
 @dataclass
@@ -149,6 +155,39 @@ class LeaseStore:
             return True
         lease.owner, lease.seen, lease.calendar = again.owner, again.seen, again.calendar
         return False
+
+    def holds(self, lease: SyncLease) -> bool:
+        """True while ``lease`` is still ours and live (a plain read)."""
+        with translated_errors("lease read"):
+            data = as_dict(self._lease_ref(lease.calendar.calendar_id).get())
+        return self._owned(data, lease)
+
+    def _owned(self, data: dict[str, Any] | None, lease: SyncLease) -> bool:
+        return (
+            data is not None
+            and data.get("owner") == lease.owner
+            and data["expiresAt"] > self._clock()
+        )
+
+    def commit_pass(self, lease: SyncLease, changes: dict[str, Any]) -> None:
+        """Write a pass's outcome (the new sync token) onto the calendar's document, fenced
+        by the lease: in one transaction with a read of the lease, so a holder that lost
+        its lease (expired, taken over) never writes. Raises LeaseNoLongerHeld then."""
+        lease_ref = self._lease_ref(lease.calendar.calendar_id)
+        calendar_ref = self._calendar_store.calendar_ref(lease.calendar.calendar_id)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> bool:
+            data = as_dict(lease_ref.get(transaction=transaction))
+            if not self._owned(data, lease):
+                return False
+            transaction.update(calendar_ref, {**changes, "updatedAt": self._clock()})
+            return True
+
+        with translated_errors("pass commit"):
+            committed = bool(attempt(self._client.transaction()))
+        if not committed:
+            raise LeaseNoLongerHeld("the sync lease was lost before the pass could be stored")
 
     def release_lease(self, lease: SyncLease) -> None:
         """Give the lease up if we still hold it."""

@@ -113,7 +113,11 @@ class LeasedSync:
 
     def _pass(self, lease: SyncLease) -> None:
         """One pass covering the messages counted before the lease was (re)taken."""
-        self._engine.run_pass(lease.calendar.calendar_id, lease.seen)
+        self._engine.run_pass(
+            lease.calendar.calendar_id,
+            lease.seen,
+            commit=lambda changes: self._lease_store.commit_pass(lease, changes),
+        )
         lease.served = lease.seen
 
     def sync_now(self, calendar_id: str) -> Outcome:

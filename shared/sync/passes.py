@@ -59,11 +59,17 @@ class CalendarSync:
         self._lookback = timedelta(days=lookback_days)
         self._now = now
 
-    def run_pass(self, calendar_id: str, messages_seen: int | None = None) -> PassStats | None:
+    def run_pass(
+        self,
+        calendar_id: str,
+        messages_seen: int | None = None,
+        commit: Callable[[dict[str, Any]], None] | None = None,
+    ) -> PassStats | None:
         """One pass; None when the calendar is not (yet) set up for sync.
 
         ``messages_seen``: the message count read before the pass; stored with the new
         token as ``messagesServed`` (every message counted up to then is now served).
+        ``commit`` stores the outcome instead of a plain update (the lease's fenced write).
         """
         calendar_state = self._calendar_store.get_calendar(calendar_id)
         if calendar_state is None or not calendar_state.sync_token:
@@ -84,7 +90,10 @@ class CalendarSync:
         }
         if messages_seen is not None:
             done["messagesServed"] = messages_seen
-        self._calendar_store.update_calendar(calendar_id, done)
+        if commit is None:
+            self._calendar_store.update_calendar(calendar_id, done)
+        else:
+            commit(done)
         logger.info(
             "sync pass done",
             extra=fields(calendar_id=calendar_id, full=full, **stats.as_log()),

@@ -11,7 +11,7 @@ from google.cloud import firestore
 
 from shared.state.calendars import calendar_doc_id
 from tests.support.scenarios import ALICE, conference_on_event
-from tests.support.stack import Stack
+from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +92,27 @@ def test_a_sweep_past_its_time_budget_takes_no_more_work(stack: Stack) -> None:
     assert len(stack.calendar.control.calls("events.watch")) == watches
     assert stack.docs("syncLeases") == []
     assert sweep(stack)["renewed"] == 1  # still due: the next sweep with time renews it
+
+
+def test_a_holder_that_lost_its_lease_never_stores_its_sync_token(stack: Stack) -> None:
+    scenario = conference_on_event(stack)
+    token_before = calendar_doc(stack)["syncToken"]
+    stack.fault("update", "slow", remaining=1, delay=3.0)  # the pass spends 3 s in Zoom
+
+    scenario.user.patch(ALICE, scenario.event_id, {"summary": "Renamed"})
+    wait_for(lambda: stack.docs("syncLeases"), what="the pass to take the lease")
+    # Meanwhile the lease passes to another holder (it expired, and was taken over).
+    lease = stack.db.collection("syncLeases").document(calendar_doc_id(ALICE))
+    lease.set(
+        {
+            "calendarId": ALICE,
+            "owner": "next-holder",
+            "expiresAt": datetime.now(UTC) + timedelta(hours=1),
+        }
+    )
+    wait_for(lambda: stack.provider_calls("update"), timeout=30, what="the provider call")
+    stack.calendar.wait_for_deliveries(timeout=60)
+
+    assert calendar_doc(stack)["syncToken"] == token_before
+    assert (lease.get().to_dict() or {})["owner"] == "next-holder"  # not released by the old
+    lease.delete()
