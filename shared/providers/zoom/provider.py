@@ -170,8 +170,6 @@ MEETING_GONE_CODE = 3001
 MEETING_IN_PROGRESS_CODE = 3002
 MEETING_ENDED_CODE = 3007
 DAILY_LIMIT_TYPE = "daily-limit"  # X-RateLimit-Type of the per-host daily limit
-LIST_SCOPE = "meeting:read:list_meetings:admin"
-LIST_SCOPE_CLASSIC = "meeting:read:admin"
 #: Zoom gives no hint of when a meeting in progress ends: try again this much later.
 BUSY_RETRY_SECONDS = 15 * 60.0
 #: The scopes (granular, then classic) each call needs, named when Zoom refuses one.
@@ -399,11 +397,13 @@ class _MaybeDone(TransientFailure):
     it out all the same (an answer that never came, a 5xx)."""
 
 
-class _ListingRefused(BundleError):
-    """Zoom refused to list the host's meetings (carries the refusal out of the retries)."""
+class _LookRefused(BundleError):
+    """Zoom refused a call of the look for a meeting (``list``, or ``read`` of the one
+    found); carries the refusal out of the retries."""
 
-    def __init__(self, refusal: BundleError) -> None:
+    def __init__(self, operation: str, refusal: BundleError) -> None:
         super().__init__(str(refusal))
+        self.operation = operation
         self.refusal = refusal
 
 
@@ -521,10 +521,8 @@ class ZoomProvider:
                 clock=self._clock,
                 sleep=self._sleep,
             )
-        except _ListingRefused as refused:
-            raise self._unconfirmed_after_refusal(refused.refusal) from refused.refusal
-        except CreationUnconfirmed:
-            raise
+        except _LookRefused as refused:
+            raise self._unconfirmed_after_refusal(refused) from refused.refusal
         except TransientFailure as failure:
             if not unsure[0]:
                 raise
@@ -763,7 +761,7 @@ class ZoomProvider:
         ``GET /users/{host}/meetings?type=scheduled`` (every unexpired meeting: past, live
         and upcoming; 300 a page, following ``next_page_token``); the listed agenda (its
         first 250 characters) shows the marker, then ``GET /meetings/{id}`` gives the
-        join details. A refusal of the list is a :class:`_ListingRefused`.
+        join details. A refusal of either is a :class:`_LookRefused`.
         """
         page_token = ""
         for _ in range(LIST_MAX_PAGES):
@@ -774,7 +772,7 @@ class ZoomProvider:
                 "list", "GET", f"/users/{host}/meetings", refreshed, params=params
             )
             if response.status_code >= 400:
-                raise _ListingRefused(self._refused("list", response))
+                raise _LookRefused("list", self._refused("list", response))
             listing = _json_object(response, "list")
             meetings = listing.get("meetings")
             for item in meetings if isinstance(meetings, list) else []:
@@ -797,7 +795,7 @@ class ZoomProvider:
         if response.status_code == 404 or _zoom_code(response) == MEETING_GONE_CODE:
             return None
         if response.status_code >= 400:
-            raise self._refused("read", response)
+            raise _LookRefused("read", self._refused("read", response))
         meeting = _json_object(response, "read")
         data = self._conference_data(meeting, meeting_id, solution)
         logger.info(
@@ -828,18 +826,20 @@ class ZoomProvider:
             raise
 
     @staticmethod
-    def _unconfirmed_after_refusal(refusal: BundleError) -> BundleError:
-        """A creation that could not look for its meeting: TEMPORARY, with the scope
-        logged (a host unknown to the account cannot have one: that refusal stands)."""
-        if isinstance(refusal, AccessDenied):
-            return refusal
+    def _unconfirmed_after_refusal(refused: _LookRefused) -> BundleError:
+        """A creation that could not look for its meeting: TEMPORARY, with the scope the
+        refused call needs logged (a host unknown to the account cannot have a meeting:
+        that refusal stands)."""
+        if isinstance(refused.refusal, AccessDenied):
+            return refused.refusal
+        scope = SCOPES_BY_OPERATION[refused.operation]
         logger.warning(
-            "zoom refused to list the host's meetings; a lost create cannot be confirmed",
-            extra=fields(scope=LIST_SCOPE, classic_scope=LIST_SCOPE_CLASSIC, reason=str(refusal)),
+            "zoom refused to look for a meeting a lost create may have made",
+            extra=fields(operation=refused.operation, scope=scope, reason=str(refused.refusal)),
         )
         return CreationUnconfirmed(
-            f"could not look for a meeting an earlier attempt may have made ({refusal}); the "
-            f"Zoom app needs the scope {LIST_SCOPE} (classic: {LIST_SCOPE_CLASSIC})"
+            f"could not look for a meeting an earlier attempt may have made "
+            f"({refused.refusal}); the Zoom app needs the scope {scope}"
         )
 
     # -- access token ----------------------------------------------------------------

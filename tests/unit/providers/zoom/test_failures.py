@@ -466,12 +466,28 @@ def test_a_refused_listing_is_temporary_and_names_the_scope(
     [logged] = [
         record
         for record in caplog.records
-        if record.getMessage().startswith("zoom refused to list the host's meetings")
+        if record.getMessage().startswith("zoom refused to look for a meeting")
     ]
     assert logged.levelno == logging.WARNING
-    assert getattr(logged, "json_fields", {})["scope"] == "meeting:read:list_meetings:admin"
+    assert getattr(logged, "json_fields", {})["scope"] == (
+        "meeting:read:list_meetings:admin (classic: meeting:read:admin)"
+    )
     assert [call.status for call in zoom.calls("list")] == [400]  # not retried
     assert zoom.count("create") == 0
+
+
+def test_a_refused_read_of_the_meeting_found_is_temporary_too(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    made = provider.create(spec(), solution, HOST_EMAIL, "key-1")
+    zoom.set_scopes(CLIENT_ID, ("meeting:write:meeting:admin", "meeting:read:list_meetings:admin"))
+
+    with pytest.raises(CreationUnconfirmed, match=r"meeting:read:meeting:admin"):
+        provider.create(spec(), solution, HOST_EMAIL, "key-1", may_exist=True)
+
+    assert [call.status for call in zoom.calls("get")] == [400]
+    assert [m["id"] for m in zoom.meetings()] == [int(made.meeting_id)]
+    assert zoom.count("create") == 1
 
 
 def test_without_the_list_scope_meetings_are_still_made_changed_and_deleted(
