@@ -11,6 +11,14 @@ errors (googleapiclient, requests, Firestore) are translated where they are caug
   names the offending field (a ``ValueError`` too).
 - :class:`TransientFailure`: a dependency failed in a way that may pass when retried
   (5xx, 429, timeouts); ``retry_after`` is the server's hint in seconds, if any.
+  - :class:`CreationUnconfirmed`: a provider's create may have made a meeting that could
+    not be confirmed (its answer was lost and the look for it failed). Create again with
+    the same request key and ``may_exist=True``; never with a new key.
+  - :class:`MeetingBusy` (a :class:`MeetingRefusal`): the service refuses to change or
+    delete the meeting while it is in progress; ``retry_after`` says when to try again.
+    A delete refused so must be tried again later, never dropped.
+  - :class:`HostLimitReached` (a :class:`MeetingRefusal`): the host's daily quota of
+    creates and updates is spent; ``retry_after`` is the time until it resets.
 - :class:`PermanentFailure`: retrying the same call cannot help.
   - :class:`AccessDenied`: the acting user may not do this (no calendar access, a host
     unknown to the conferencing account).
@@ -18,6 +26,19 @@ errors (googleapiclient, requests, Firestore) are translated where they are caug
   - :class:`PreconditionFailed`: an ``If-Match`` write lost a race (re-read and retry).
   - :class:`DocumentGone`: a Firestore update of a document removed meanwhile (not a
     :class:`NotFound`, which speaks of Calendar or provider objects).
+  - :class:`ProviderAccountFailure`: the conferencing account or app is misconfigured
+    (credentials refused, a scope missing, the app deactivated, tokens refused as soon as
+    issued). It concerns every meeting, not one event: an operator must act; ``setting``
+    names what to check (never a secret).
+  - :class:`MeetingRefused` (a :class:`MeetingRefusal`): the service refused this one
+    meeting's call (invalid fields, a meeting that has ended, ...); other meetings are
+    unaffected.
+
+:class:`MeetingRefusal` is a marker base (never raised itself) of the refusals that
+concern one meeting: transient (:class:`MeetingBusy`, :class:`HostLimitReached`) or
+permanent (:class:`MeetingRefused`). So a caller can tell "this meeting, now or for good"
+(``except MeetingRefusal``) from "every meeting" (``except ProviderAccountFailure``), and
+code that only knows :class:`TransientFailure` / :class:`PermanentFailure` keeps working.
 
 Messages never carry secrets, tokens, titles, descriptions or attendee emails: they may be
 logged. Only the edge (``shared.http.edge``) turns these into HTTP answers.
@@ -81,3 +102,43 @@ class PreconditionFailed(PermanentFailure):
 
 class DocumentGone(PermanentFailure):
     """A Firestore document was removed before an update reached it."""
+
+
+class ProviderAccountFailure(PermanentFailure):
+    """The conferencing account or app is misconfigured: every meeting is affected.
+
+    ``setting`` names what an operator should check (a setting's name, or a scope to
+    grant); never a secret.
+    """
+
+    def __init__(self, message: str, setting: str) -> None:
+        self.setting = setting
+        super().__init__(message)
+
+
+class MeetingRefusal(BundleError):
+    """Marker base: the service refused a call about one meeting (never raised itself)."""
+
+
+class MeetingRefused(MeetingRefusal, PermanentFailure):
+    """The service refused this one meeting's call for good (invalid fields, ended, ...)."""
+
+
+class MeetingBusy(MeetingRefusal, TransientFailure):
+    """The meeting is in progress: it cannot be changed or deleted until it ends.
+
+    ``retry_after`` (seconds) is when to try again; the service gives no hint of its own.
+    """
+
+
+class HostLimitReached(MeetingRefusal, TransientFailure):
+    """The host's daily quota of creates and updates is spent; ``retry_after`` is the
+    time until it resets (from the service's ``Retry-After``)."""
+
+
+class CreationUnconfirmed(TransientFailure):
+    """A create may have made a meeting that could not be confirmed either way.
+
+    Call create again with the same request key and ``may_exist=True`` (the provider then
+    looks for that meeting before making one); a new key could leave two meetings.
+    """

@@ -8,7 +8,12 @@ conference solutions (``shared/conferences/solutions.json``) are its variants.
 Errors: providers raise :class:`shared.errors.TransientFailure` for what may pass on retry
 (5xx, 429, timeouts, unreadable answers), :class:`shared.errors.AccessDenied` when the host
 is unknown to the service, :class:`shared.errors.NotFound` when the meeting is gone, and
-:class:`shared.errors.PermanentFailure` for any other refusal.
+:class:`shared.errors.PermanentFailure` for any other refusal. Where they can tell, they
+raise the finer kinds of ``shared.errors``: :class:`~shared.errors.ProviderAccountFailure`
+(the account or app is misconfigured: every meeting is affected), a
+:class:`~shared.errors.MeetingRefusal` (this one meeting: busy, the host's daily limit, or
+refused for good), :class:`~shared.errors.CreationUnconfirmed` (create again with the same
+key and ``may_exist=True``).
 """
 
 from __future__ import annotations
@@ -57,12 +62,23 @@ class Provider(Protocol):
         ...
 
     def create(
-        self, spec: MeetingSpec, solution: Solution, host_email: str, request_key: str
+        self,
+        spec: MeetingSpec,
+        solution: Solution,
+        host_email: str,
+        request_key: str,
+        *,
+        may_exist: bool = False,
     ) -> Meeting:
         """Create a meeting hosted by ``host_email``.
 
         ``request_key`` is stable across retries of the same creation (the idempotency
-        key); providers that can, use it to make a retried create land on one meeting.
+        key); providers use it to make a retried create land on one meeting. Pass
+        ``may_exist=True`` when an earlier attempt with this key may have made the meeting
+        (a reservation taken over from a crashed holder, or an earlier
+        :class:`~shared.errors.CreationUnconfirmed`): a provider without an idempotency
+        key then looks for that meeting before making one. Providers whose create is
+        idempotent by construction ignore it.
         """
         ...
 

@@ -55,8 +55,15 @@ class JitsiProvider:
         return Meeting(meeting_id=room, conference_data=data)
 
     def create(
-        self, spec: MeetingSpec, solution: Solution, host_email: str, request_key: str
+        self,
+        spec: MeetingSpec,
+        solution: Solution,
+        host_email: str,
+        request_key: str,
+        *,
+        may_exist: bool = False,
     ) -> Meeting:
+        # The room is named from the key: a retry lands in the same room, whatever may_exist.
         return self._conference(room_name(request_key), solution)
 
     def update(

@@ -75,10 +75,16 @@ class CountingProvider:
         self._client.collection(CALLS).add({"op": op, "at": time.time(), **details})
 
     def create(
-        self, spec: MeetingSpec, solution: Solution, host_email: str, request_key: str
+        self,
+        spec: MeetingSpec,
+        solution: Solution,
+        host_email: str,
+        request_key: str,
+        *,
+        may_exist: bool = False,
     ) -> Meeting:
         self._fault("create")
-        meeting = self._inner.create(spec, solution, host_email, request_key)
+        meeting = self._inner.create(spec, solution, host_email, request_key, may_exist=may_exist)
         self._record("create", meetingId=meeting.meeting_id, host=host_email, spec=spec.as_record())
         return meeting
 

@@ -1,8 +1,9 @@
 """The Flask app of the local Zoom: the v2 API, the OAuth token endpoint and ``/_control``.
 
 Every answer of ``/v2`` carries Zoom's rate-limit headers. Before an operation runs, a
-fault queued for it (see :class:`local.fakes.zoom_server.store.Fault`) may answer instead; every
-call is logged (operation, method, path, query, JSON body, status).
+fault queued for it (see :class:`local.fakes.zoom_server.store.Fault`) may answer instead,
+or, after it ran, change or hold its answer; every call is logged (operation, method,
+path, query, JSON body, status) when it is answered.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from local.fakes.zoom_server.store import (
 )
 
 NON_JSON_BODY = "<html><head><title>Zoom</title></head><body>Service Unavailable</body></html>"
-_SUCCESS = {"create": 201, "get": 200, "update": 204, "delete": 204, "invitation": 200}
+_SUCCESS = {
+    "create": 201,
+    "get": 200,
+    "update": 204,
+    "delete": 204,
+    "invitation": 200,
+    "list": 200,
+}
 
 
 def _to_response(answer: Answer) -> Response:
@@ -62,7 +70,7 @@ def create_app(store: Store) -> Flask:
             return None, store.rate_limited(operation, fault)
         if fault.kind == "non_json":
             return None, Answer(_SUCCESS.get(operation, 200), raw=NON_JSON_BODY)
-        return fault, None  # missing_fields: applied to the successful answer
+        return fault, None  # missing_fields and hold: applied once the operation ran
 
     def api(operation: str, run: Callable[[Token], Answer]) -> Response:
         g.operation = operation
@@ -72,11 +80,19 @@ def create_app(store: Store) -> Flask:
             answer = refusal if token is None else run(token)
             if answer is None:  # pragma: no cover - run always answers
                 raise RuntimeError("no answer")
-            if fault is not None and isinstance(answer.body, dict) and answer.status < 300:
+            if (
+                fault is not None
+                and fault.kind == "missing_fields"
+                and isinstance(answer.body, dict)
+                and answer.status < 300
+            ):
                 for name in fault.drop:
                     answer.body.pop(name, None)
         for name, value in store.rate_headers(operation).items():
             answer.headers.setdefault(name, value)
+        if fault is not None and fault.kind == "hold":
+            g.held = True  # the operation is done; its answer waits for a release
+            store.hold(fault)
         return _to_response(answer)
 
     def json_body() -> Any:
@@ -89,6 +105,14 @@ def create_app(store: Store) -> Flask:
 
     @app.after_request
     def log_call(response: Response) -> Response:
+        try:
+            record_call(response)
+        finally:
+            if getattr(g, "held", False):
+                store.hold_done()
+        return response
+
+    def record_call(response: Response) -> None:
         operation = getattr(g, "operation", None)
         if operation is not None and getattr(g, "generation", None) == store.generation:
             body: Any = None
@@ -108,7 +132,6 @@ def create_app(store: Store) -> Flask:
                     raw_path=str(request.environ.get("RAW_URI") or request.path).split("?")[0],
                 )
             )
-        return response
 
     # -- OAuth -----------------------------------------------------------------------
 
@@ -136,6 +159,11 @@ def create_app(store: Store) -> Flask:
     @app.post("/v2/users/<path:user_id>/meetings")
     def create_meeting(user_id: str) -> Response:
         return api("create", lambda token: store.create_meeting(token, user_id, json_body()))
+
+    @app.get("/v2/users/<path:user_id>/meetings")
+    def list_meetings(user_id: str) -> Response:
+        query = {name: request.args.get(name, "") for name in request.args}
+        return api("list", lambda token: store.list_meetings(token, user_id, query))
 
     @app.get("/v2/meetings/<meeting_id>")
     def get_meeting(meeting_id: str) -> Response:
@@ -236,6 +264,26 @@ def create_app(store: Store) -> Flask:
                     drop=tuple(body.get("drop") or ("id", "join_url")),
                 )
             )
+        except (KeyError, ValueError) as err:
+            return Response(
+                json.dumps({"error": str(err)}), status=400, mimetype="application/json"
+            )
+        return ok()
+
+    @app.post("/_control/release")
+    def control_release() -> Response:
+        store.release_holds()
+        return ok()
+
+    @app.get("/_control/held")
+    def control_held() -> Response:
+        return ok({"held": store.held})
+
+    @app.post("/_control/meeting_state")
+    def control_meeting_state() -> Response:
+        body = control_body()
+        try:
+            store.set_meeting_state(str(body["meeting_id"]), str(body["state"]))
         except (KeyError, ValueError) as err:
             return Response(
                 json.dumps({"error": str(err)}), status=400, mimetype="application/json"

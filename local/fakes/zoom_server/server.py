@@ -44,6 +44,7 @@ class ZoomServer:
 
     def stop(self) -> None:
         self.store.wake.set()  # calls held by a delay fault answer at once
+        self.store.release_holds()
         serving, self._serving = self._serving, None
         if serving is not None:
             serving.stop()
@@ -133,7 +134,7 @@ class ZoomServer:
         """The next ``count`` calls of ``operation`` misbehave.
 
         ``operation``: ``token``, ``create``, ``get``, ``update``, ``delete``,
-        ``invitation`` or ``*``. ``kind``:
+        ``invitation``, ``list`` or ``*``. ``kind``:
 
         - ``status``: answer ``status`` (500/502/503/504) with a JSON error body;
         - ``rate_limit``: 429; ``retry_after`` is sent verbatim as ``Retry-After``
@@ -141,11 +142,30 @@ class ZoomServer:
           (``X-RateLimit-Type: Daily-limit``, ``Retry-After`` next 00:00 UTC by default);
         - ``delay``: wait ``delay`` seconds, then answer normally (client timeouts);
         - ``non_json``: the operation's success status with an HTML body;
-        - ``missing_fields``: do the operation, then leave ``drop`` out of the answer.
+        - ``missing_fields``: do the operation, then leave ``drop`` out of the answer;
+        - ``hold``: do the operation, then keep its answer until :meth:`release` (a lost
+          answer: the client times out although Zoom did the work). No sleeping: wait
+          for :meth:`wait_until_held`.
         """
         self.store.add_fault(
             Fault(operation, kind, count, status, retry_after, daily, delay, tuple(drop))
         )
+
+    def wait_until_held(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """Wait until ``count`` answers are held by ``hold`` faults; False on timeout."""
+        with self.store.hold_changed:
+            return self.store.hold_changed.wait_for(lambda: self.store.held >= count, timeout)
+
+    def release(self, timeout: float = 10.0) -> bool:
+        """Let every held answer go, then wait until they are answered and logged."""
+        self.store.release_holds()
+        with self.store.hold_changed:
+            return self.store.hold_changed.wait_for(lambda: self.store.held == 0, timeout)
+
+    def set_meeting_state(self, meeting_id: int | str, state: str) -> None:
+        """``started`` (in progress: DELETE and PATCH answer 400 code 3002), ``ended``
+        (3007), or ``waiting`` (the default: not started yet)."""
+        self.store.set_meeting_state(meeting_id, state)
 
     # -- inspection ------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ REQUIRED_SCOPES = {
     "update": ("meeting:update:meeting:admin", "meeting:write:admin"),
     "delete": ("meeting:delete:meeting:admin", "meeting:write:admin"),
     "invitation": ("meeting:read:invitation:admin", "meeting:read:admin"),
+    "list": ("meeting:read:list_meetings:admin", "meeting:read:admin"),
 }
 #: Rate-limit label and Pro-plan per-second limit of each operation.
 RATE_LIMITS = {
@@ -37,9 +38,21 @@ RATE_LIMITS = {
     "update": ("Light", 30),
     "delete": ("Light", 30),
     "invitation": ("Light", 30),
+    "list": ("Medium", 20),
 }
-OPERATIONS = ("token", "create", "get", "update", "delete", "invitation")
-FAULT_KINDS = ("status", "rate_limit", "delay", "non_json", "missing_fields")
+OPERATIONS = ("token", "create", "get", "update", "delete", "invitation", "list")
+FAULT_KINDS = ("status", "rate_limit", "delay", "non_json", "missing_fields", "hold")
+#: ``type`` values of ``GET /users/{userId}/meetings`` (``scheduled`` when absent).
+LIST_TYPES = ("scheduled", "live", "upcoming", "upcoming_meetings", "previous_meetings")
+LIST_PAGE_SIZE_DEFAULT = 30
+LIST_PAGE_SIZE_MAX = 300
+#: "The length of agenda gets truncated to 250 characters when you list all of a user's
+#: meetings" (Zoom's List meetings reference).
+LIST_AGENDA_MAX = 250
+#: Meeting states the local Zoom can be told about (``set_meeting_status``).
+MEETING_STATES = ("waiting", "started", "ended")
+#: How long a ``hold`` fault keeps an answer at most when nobody releases it.
+HOLD_LIMIT_SECONDS = 30.0
 QPS_MESSAGE = "You have reached the maximum per-second rate limit for this API. Try again later."
 DAILY_MESSAGE = (
     "You have exceeded the daily rate limit ({limit}) of Meeting Create/Update API requests "
@@ -122,6 +135,7 @@ class Fault:
     daily: bool = False
     delay: float = 0.0
     drop: tuple[str, ...] = ("id", "join_url")
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -173,6 +187,7 @@ class MeetingRecord:
     settings: dict[str, Any]
     recurrence: dict[str, Any] | None
     dial_in: tuple[DialInNumber, ...]
+    state: str = "waiting"  # one of MEETING_STATES
 
 
 def zoom_error(status: int, code: int, message: str, **extra: Any) -> Answer:
@@ -195,6 +210,9 @@ class Store:
         self.lock = threading.RLock()
         self.generation = 0
         self.wake = threading.Event()
+        self.held = 0  # answers a ``hold`` fault keeps right now
+        self.hold_changed = threading.Condition(self.lock)
+        self._holds: list[threading.Event] = []
         self.reset()
 
     # -- configuration ---------------------------------------------------------------
@@ -206,6 +224,7 @@ class Store:
             self.generation += 1
             self.wake.set()
             self.wake = threading.Event()
+            self.release_holds()
             self.accounts: dict[str, Account] = {}
             self.apps: dict[str, App] = {}
             self.users: dict[str, User] = {}
@@ -217,6 +236,7 @@ class Store:
             self.daily_limit: int | None = None
             self._daily: Counter[tuple[str, str]] = Counter()
             self._per_second: Counter[tuple[str, int]] = Counter()
+            self._pages: dict[str, tuple[str, list[int], int]] = {}
 
     def add_account(
         self,
@@ -271,6 +291,33 @@ class Store:
             raise ValueError(f"unknown fault kind {fault.kind!r}")
         with self.lock:
             self.faults.append(fault)
+
+    def hold(self, fault: Fault) -> None:
+        """Keep the current answer until :meth:`release_holds` (or a reset, a stop, or
+        :data:`HOLD_LIMIT_SECONDS`); :meth:`hold_done` ends the count once it is logged."""
+        with self.lock:
+            self._holds.append(fault.released)
+            self.held += 1
+            self.hold_changed.notify_all()
+        fault.released.wait(HOLD_LIMIT_SECONDS)
+
+    def hold_done(self) -> None:
+        with self.lock:
+            self.held -= 1
+            self.hold_changed.notify_all()
+
+    def release_holds(self) -> None:
+        """Let every held answer go."""
+        with self.lock:
+            for released in self._holds:
+                released.set()
+            self._holds.clear()
+
+    def set_meeting_state(self, meeting_id: int | str, state: str) -> None:
+        if state not in MEETING_STATES:
+            raise ValueError(f"unknown meeting state {state!r}")
+        with self.lock:
+            self.meetings[int(meeting_id)].state = state
 
     def take_fault(self, operation: str) -> Fault | None:
         with self.lock:
@@ -503,6 +550,9 @@ class Store:
             if isinstance(found, Answer):
                 return found
             record = found
+            refused = _state_refusal(record, "update")
+            if refused is not None:
+                return refused
             if not isinstance(body, dict):
                 return zoom_error(400, 300, "Request Body should be a valid JSON object.")
             problems = check_meeting(body, creating=False, current_type=record.type)
@@ -555,12 +605,67 @@ class Store:
             return Answer(204)
 
     def delete_meeting(self, token: Token, meeting_id: str) -> Answer:
+        """``DELETE``: 204, or 400 code 3002 while the meeting is in progress and 3007 once
+        it has ended (the meeting stays)."""
         with self.lock:
             found = self._meeting_of(token, meeting_id)
             if isinstance(found, Answer):
                 return found
+            refused = _state_refusal(found, "delete")
+            if refused is not None:
+                return refused
             del self.meetings[found.id]
             return Answer(204)
+
+    def list_meetings(self, token: Token, user_id: str, query: dict[str, str]) -> Answer:
+        """``GET /users/{userId}/meetings``: the host's meetings of ``type``, a page of
+        ``page_size`` (at most 300) at a time, the next through ``next_page_token``."""
+        with self.lock:
+            user = self.find_user(user_id)
+            if user is None:
+                return zoom_error(404, 1001, f"User does not exist: {user_id}.")
+            if user.account_id != token.account_id:
+                return zoom_error(
+                    400, 1010, f"User does not belong to this account: {token.account_id}."
+                )
+            kind = query.get("type") or "scheduled"
+            size_text = query.get("page_size") or str(LIST_PAGE_SIZE_DEFAULT)
+            problems: list[dict[str, str]] = []
+            if kind not in LIST_TYPES:
+                problems.append({"field": "type", "message": "Invalid field."})
+            if not size_text.isdigit() or not 1 <= int(size_text) <= LIST_PAGE_SIZE_MAX:
+                problems.append({"field": "page_size", "message": "Invalid field."})
+            if problems:
+                return zoom_error(400, 300, "Validation Failed.", errors=problems)
+            size = int(size_text)
+            page_token = query.get("next_page_token") or ""
+            if page_token:
+                page = self._pages.pop(page_token, None)
+                if page is None or page[0] != user.id:
+                    return zoom_error(400, 300, "The next page token is invalid or expired.")
+                _, ids, offset = page
+            else:
+                now = datetime.now(UTC)
+                ids = [
+                    record.id
+                    for record in self.meetings.values()
+                    if record.host.id == user.id and _listed_as(record, kind, now)
+                ]
+                offset = 0
+            chosen = [self.meetings[i] for i in ids[offset : offset + size] if i in self.meetings]
+            next_token = ""
+            if offset + size < len(ids):
+                next_token = secrets.token_urlsafe(24)
+                self._pages[next_token] = (user.id, ids, offset + size)
+            return Answer(
+                200,
+                {
+                    "page_size": size,
+                    "total_records": len(ids),
+                    "next_page_token": next_token,
+                    "meetings": [self.render_listed(record) for record in chosen],
+                },
+            )
 
     def invitation(self, token: Token, meeting_id: str) -> Answer:
         with self.lock:
@@ -583,7 +688,7 @@ class Store:
             "host_email": record.host.email,
             "topic": record.topic,
             "type": record.type,
-            "status": "waiting",
+            "status": "started" if record.state == "started" else "waiting",
             "timezone": record.timezone,
             "agenda": record.agenda,
             "created_at": _z(record.created_at),
@@ -616,6 +721,25 @@ class Store:
                 for moment in occurrence_starts(record.start, record.timezone, record.recurrence)
             ]
         return meeting
+
+    def render_listed(self, record: MeetingRecord) -> dict[str, Any]:
+        """A meeting as ``GET /users/{userId}/meetings`` lists it: fewer fields, and the
+        agenda cut to :data:`LIST_AGENDA_MAX` characters."""
+        listed: dict[str, Any] = {
+            "uuid": record.uuid,
+            "id": record.id,
+            "host_id": record.host.id,
+            "topic": record.topic,
+            "type": record.type,
+            "timezone": record.timezone,
+            "agenda": record.agenda[:LIST_AGENDA_MAX],
+            "created_at": _z(record.created_at),
+            "join_url": self.join_url(record),
+        }
+        if record.start is not None:
+            listed["start_time"] = _z(record.start)
+            listed["duration"] = record.duration
+        return listed
 
     def _invitation_text(self, record: MeetingRecord) -> str:
         spaced = f"{str(record.id)[:3]} {str(record.id)[3:7]} {str(record.id)[7:]}"
@@ -657,6 +781,38 @@ class Store:
         """Every stored meeting (without start_url), for tests and ``/_control/meetings``."""
         with self.lock:
             return [self.render(record, with_start_url=False) for record in self.meetings.values()]
+
+
+def _state_refusal(record: MeetingRecord, verb: str) -> Answer | None:
+    """Zoom refuses to change or delete a meeting in progress (3002) or ended (3007)."""
+    if record.state == "started":
+        return zoom_error(
+            400, 3002, f"Sorry, you cannot {verb} this meeting since it is in progress."
+        )
+    if record.state == "ended":
+        return zoom_error(400, 3007, f"Sorry, you cannot {verb} this meeting since it has ended.")
+    return None
+
+
+def _listed_as(record: MeetingRecord, kind: str, now: datetime) -> bool:
+    """Whether ``GET /users/{userId}/meetings?type=kind`` lists ``record``."""
+    live = record.state == "started"
+    if kind == "scheduled":
+        return True  # every unexpired meeting: past, live and upcoming
+    if kind == "live":
+        return live
+    upcoming = live or (record.state != "ended" and _ends_after(record, now))
+    return upcoming if kind in ("upcoming", "upcoming_meetings") else not upcoming
+
+
+def _ends_after(record: MeetingRecord, now: datetime) -> bool:
+    if record.start is None:
+        return True  # no fixed time: usable at any time
+    last = record.start
+    if record.type == 8 and record.recurrence is not None:
+        starts = occurrence_starts(record.start, record.timezone, record.recurrence)
+        last = starts[-1] if starts else record.start
+    return last + timedelta(minutes=record.duration) > now
 
 
 def _alnum(length: int) -> str:

@@ -4,7 +4,8 @@ Calls
     ``POST /users/{host email}/meetings`` (create; never ``me``, which names the app's
     owner with S2S tokens), ``PATCH /meetings/{id}`` then ``GET /meetings/{id}`` (update:
     join details may change), ``DELETE /meetings/{id}?schedule_for_reminder=false``
-    (no email to the host; 404 code 3001 counts as done).
+    (no email to the host), and, only to confirm a create whose answer was lost,
+    ``GET /users/{host email}/meetings`` then ``GET /meetings/{id}``.
 
 Access token
     ``POST {oauth_url}?grant_type=account_credentials&account_id=...`` with HTTP Basic
@@ -17,21 +18,68 @@ Retries
     (``shared.retries.retry_transient``): ``Retry-After`` in seconds or as an ISO-8601
     date-time (Zoom's daily limits) is honoured, otherwise jittered exponential backoff; a
     wait that would overrun the budget gives up at once with
-    :class:`~shared.errors.TransientFailure` carrying ``retry_after``. Zoom has no
-    idempotency key: a create retried after a timeout may leave an unused meeting on the
-    host's account; that is preferred to failing the user's conference.
+    :class:`~shared.errors.TransientFailure` carrying ``retry_after``. A create is never
+    sent again blindly (below).
+
+Exactly one meeting
+    Zoom has no idempotency key, and a create whose answer never came (a timeout, a
+    dropped connection, a 5xx, an unreadable 201) may have made the meeting. So every
+    create leaves a marker in the meeting's agenda, ``gcal-ref-`` and 20 hex digits of a
+    SHA-256 of the request key (:func:`creation_marker`: stable across retries, and the
+    key cannot be read back from it), and after such a failure, or when the caller says
+    ``may_exist`` (a reservation taken over), the provider first looks for it: ``GET
+    /users/{host}/meetings?type=scheduled&page_size=300``, following ``next_page_token``,
+    then ``GET /meetings/{id}`` of the listed meeting whose agenda holds the marker. Only
+    when no page holds it is the create sent (again). A 429 made nothing: no look.
+
+    Relied on, from Zoom's List meetings reference: ``type=scheduled`` is "all valid
+    previous (unexpired) meetings, live meetings, and upcoming scheduled meetings";
+    ``page_size`` is at most 300; ``next_page_token`` pages through (it expires after
+    15 minutes); a listed meeting carries ``agenda``, but "the length of agenda gets
+    truncated to 250 characters when you list all of a user's meetings", so the marker
+    goes where the list shows it (:func:`marked_agenda`: after a short agenda, before a
+    long one); the list needs the scope ``meeting:read:list_meetings:admin`` (classic
+    ``meeting:read:admin``). The agenda is the only field that is sent on create, kept
+    verbatim and listed: Zoom's OpenAPI has ``settings.custom_keys`` in the update body
+    and the answers but not in the create body, and tracking fields must be defined by
+    the account's admin first; neither is listed.
+
+    Zoom's reference is silent on: whether a meeting being created shows in the list at
+    once (a create still in Zoom's hands when we look is not seen, and a second one may
+    follow: the look happens after the retry's backoff, which narrows that window but
+    cannot close it); the order of the list; whether type 3 meetings (no fixed time) are
+    listed under ``scheduled`` (their Meetings page lists them, and the list mirrors
+    that page); how it counts the 250 characters (the marker stays within the first 200
+    UTF-16 units).
+
+    When the list is refused (a missing scope, say) or keeps failing, the create raises
+    :class:`~shared.errors.CreationUnconfirmed` (TEMPORARY), logging the scope it needs;
+    update and delete never list, so sync does not depend on that scope. The first update
+    of a meeting sends the agenda without the marker. ConferenceData that breaks a Calendar
+    rule deletes the meeting it was built from (:class:`~shared.errors.
+    InvalidConferenceData` is raised all the same).
 
 Errors
     codes 1001/1010/1120 (the host is not a user of the account) ->
-    :class:`~shared.errors.AccessDenied`; 404 / code 3001 -> :class:`~shared.errors.NotFound`;
-    refused credentials at the token endpoint (400/401) -> :class:`~shared.errors.
-    PermanentFailure` naming the settings to check; a missing scope (code 4700/4711) ->
-    PermanentFailure naming the scope; other 4xx -> PermanentFailure; an answer that is not
-    JSON or lacks ``id``/``join_url`` -> TransientFailure (not retried here: a create may
-    have happened). Messages and logs carry ids, statuses and Zoom codes only: never the
-    client secret, tokens, the ``start_url``, titles, descriptions or emails (request
-    errors are re-raised ``from None`` because their text holds the URL, and with it the
-    host's email).
+    :class:`~shared.errors.AccessDenied`; 404 / code 3001 -> :class:`~shared.errors.NotFound`
+    (a delete counts it as done); code 3002 (the meeting is in progress, on DELETE or
+    PATCH) -> :class:`~shared.errors.MeetingBusy` with ``retry_after`` =
+    :data:`BUSY_RETRY_SECONDS` (Zoom gives no hint; not retried here); code 3007 (the
+    meeting has ended) -> done for a delete (nobody can join it any more; Zoom removes it
+    when it expires), :class:`~shared.errors.MeetingRefused` for an update; the host's
+    daily limit (429 with ``X-RateLimit-Type: Daily-limit``) ->
+    :class:`~shared.errors.HostLimitReached` with ``retry_after``; account-level failures
+    -> :class:`~shared.errors.ProviderAccountFailure` with ``setting`` naming what to
+    check: refused credentials at the token endpoint (400/401, e.g. ``invalid_client``;
+    also what a deactivated app gets, though Zoom does not document that answer), any
+    other token endpoint answer, a missing scope (code 4700, or 4711 as Zoom answers
+    today), and 401 again right after a new token; any other 4xx ->
+    :class:`~shared.errors.MeetingRefused`; an answer that is not JSON or lacks
+    ``id``/``join_url`` -> TransientFailure (for a create: look for the meeting first).
+    Messages and logs carry ids, statuses and Zoom codes only: never the client secret,
+    tokens, the ``start_url``, titles, descriptions or emails (request errors are
+    re-raised ``from None`` because their text holds the URL, and with it the host's
+    email).
 
 What is sent (``topic`` <= 200 and ``agenda`` <= 2000 characters, counted in UTF-16 as
 Zoom's Java backend does; an empty title becomes "Meeting"; an HTML description is sent
@@ -60,6 +108,7 @@ as plain text; ``settings.auto_recording`` from the solution's ``autoRecording``
 
 from __future__ import annotations
 
+import hashlib
 import html
 import logging
 import math
@@ -79,7 +128,19 @@ import requests
 from shared.clock import utcnow
 from shared.conferences.meeting_spec import zone_named
 from shared.conferences.solutions import Solution
-from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
+from shared.errors import (
+    AccessDenied,
+    BundleError,
+    CreationUnconfirmed,
+    HostLimitReached,
+    InvalidConferenceData,
+    MeetingBusy,
+    MeetingRefused,
+    NotFound,
+    PermanentFailure,
+    ProviderAccountFailure,
+    TransientFailure,
+)
 from shared.providers.base import Meeting, MeetingSpec
 from shared.providers.zoom.entry_points import build_conference_data, meeting_id_of
 from shared.providers.zoom.recurrence import next_occurrence, parse_rule
@@ -94,12 +155,31 @@ DEFAULT_TOPIC = "Meeting"
 DEFAULT_DURATION_MINUTES = 60
 MAX_DURATION_MINUTES = 24 * 60
 PLACEHOLDER_ROUNDING_MINUTES = 5
+MARKER_PREFIX = "gcal-ref-"
+#: Zoom's list of meetings shows the first 250 characters of an agenda; a marker within
+#: the first 200 is seen there whatever Zoom counts as a character.
+LISTED_AGENDA_SAFE = 200
+LIST_PAGE_SIZE = 300  # the largest page Zoom's list of meetings allows
+LIST_MAX_PAGES = 40  # 12,000 unexpired meetings of one host: beyond, the look gives up
 TOKEN_REFRESH_MARGIN_SECONDS = 60.0
 AUTO_RECORDING = ("none", "local", "cloud")
 USER_UNKNOWN_CODES = (1001, 1010, 1120)
 SCOPE_CODES = (4700, 4711)
 INVALID_TOKEN_CODE = 124
 MEETING_GONE_CODE = 3001
+MEETING_IN_PROGRESS_CODE = 3002
+MEETING_ENDED_CODE = 3007
+DAILY_LIMIT_TYPE = "daily-limit"  # X-RateLimit-Type of the per-host daily limit
+#: Zoom gives no hint of when a meeting in progress ends: try again this much later.
+BUSY_RETRY_SECONDS = 15 * 60.0
+#: The scopes (granular, then classic) each call needs, named when Zoom refuses one.
+SCOPES_BY_OPERATION = {
+    "create": "meeting:write:meeting:admin (classic: meeting:write:admin)",
+    "update": "meeting:update:meeting:admin (classic: meeting:write:admin)",
+    "delete": "meeting:delete:meeting:admin (classic: meeting:write:admin)",
+    "read": "meeting:read:meeting:admin (classic: meeting:read:admin)",
+    "list": "meeting:read:list_meetings:admin (classic: meeting:read:admin)",
+}
 _SCOPES_IN_MESSAGE = re.compile(r"scopes:\s*\[([a-z0-9:_, ]{1,300})\]", re.IGNORECASE)
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.\[\]]{1,80}$")
 _OAUTH_ERROR = re.compile(r"^[a-z_]{1,40}$")
@@ -144,14 +224,47 @@ def _when(moment: datetime, zone: ZoneInfo | None) -> dict[str, Any]:
     return {"start_time": local.strftime("%Y-%m-%dT%H:%M:%S"), "timezone": str(zone.key)}
 
 
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def creation_marker(request_key: str) -> str:
+    """The marker a create leaves in its meeting's agenda (see "Exactly one meeting").
+
+    A one-way hash of the request key (80 bits of SHA-256 under a label of its own, so it
+    is not the Jitsi room name of the same key): the same on every retry of a creation,
+    and it tells nothing of the key.
+    """
+    digest = hashlib.sha256(b"zoom creation marker\0" + request_key.encode("utf-8"))
+    return MARKER_PREFIX + digest.hexdigest()[:20]
+
+
+def marked_agenda(agenda: str, marker: str) -> str:
+    """``agenda`` with ``marker`` where Zoom's list of meetings shows it: last when the
+    whole agenda fits in :data:`LISTED_AGENDA_SAFE` characters, first otherwise."""
+    if not agenda:
+        return marker
+    last = f"{agenda}\n\n{marker}"
+    if _units(last) <= LISTED_AGENDA_SAFE:
+        return last
+    return f"{marker}\n\n{_clip(agenda, AGENDA_MAX - _units(marker) - 2)}"
+
+
 def meeting_body(
-    spec: MeetingSpec, solution: Solution, *, now: datetime, updating: bool
+    spec: MeetingSpec,
+    solution: Solution,
+    *,
+    now: datetime,
+    updating: bool,
+    marker: str | None = None,
 ) -> dict[str, Any]:
-    """The create/update body for ``spec`` (the rules are in the module doc)."""
+    """The create/update body for ``spec`` (the rules are in the module doc); ``marker``
+    (creates only) goes into the agenda."""
     recording = solution.options.get("autoRecording", "none")
+    agenda = _clip(_plain(spec.description), AGENDA_MAX)
     body: dict[str, Any] = {
         "topic": _clip(spec.title.strip() or DEFAULT_TOPIC, TOPIC_MAX),
-        "agenda": _clip(_plain(spec.description), AGENDA_MAX),
+        "agenda": agenda if marker is None else marked_agenda(agenda, marker),
         "settings": {"auto_recording": recording if recording in AUTO_RECORDING else "none"},
     }
     zone = zone_named(spec.time_zone)
@@ -219,7 +332,7 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
-def _refusal(operation: str, response: requests.Response) -> PermanentFailure:
+def _refusal(operation: str, response: requests.Response) -> BundleError:
     """The domain error for a final 4xx answer (ids and codes only in the message)."""
     status = response.status_code
     code = _zoom_code(response)
@@ -228,6 +341,13 @@ def _refusal(operation: str, response: requests.Response) -> PermanentFailure:
         return AccessDenied(f"the host is not a user of the Zoom account ({tag})")
     if code == MEETING_GONE_CODE or status == 404:
         return NotFound(f"the Zoom meeting does not exist ({tag})")
+    if code == MEETING_IN_PROGRESS_CODE:
+        return MeetingBusy(
+            f"the Zoom meeting is in progress; {operation} it once it has ended ({tag})",
+            retry_after=BUSY_RETRY_SECONDS,
+        )
+    if code == MEETING_ENDED_CODE:
+        return MeetingRefused(f"the Zoom meeting has ended ({tag})")
     body: Any = None
     try:
         body = response.json()
@@ -237,12 +357,19 @@ def _refusal(operation: str, response: requests.Response) -> PermanentFailure:
     if code in SCOPE_CODES:
         scopes = _SCOPES_IN_MESSAGE.search(message) if isinstance(message, str) else None
         wanted = f" ({scopes.group(1)})" if scopes else ""
-        return PermanentFailure(
-            f"the Zoom app lacks a scope needed to {operation} meetings{wanted}: add it to the "
-            f"Server-to-Server OAuth app and activate it again ({tag})"
+        needed = SCOPES_BY_OPERATION.get(operation, f"the scope to {operation} meetings")
+        return ProviderAccountFailure(
+            f"the Zoom app lacks a scope needed to {operation} meetings{wanted}: add "
+            f"{needed} to the Server-to-Server OAuth app and activate it again ({tag})",
+            setting=needed,
         )
     if status == 401:
-        return PermanentFailure(f"Zoom refused a freshly issued access token ({tag})")
+        return ProviderAccountFailure(
+            f"Zoom refused a freshly issued access token ({tag}): check that the "
+            "Server-to-Server OAuth app is activated and that ZOOM_API_BASE and "
+            "ZOOM_OAUTH_URL name the same Zoom",
+            setting="ZOOM_API_BASE",
+        )
     problems = body.get("errors") if isinstance(body, dict) else None
     names = [
         str(item["field"])
@@ -252,7 +379,7 @@ def _refusal(operation: str, response: requests.Response) -> PermanentFailure:
         and _FIELD_NAME.match(item["field"])
     ]
     invalid = f"; invalid fields: {', '.join(names)}" if names else ""
-    return PermanentFailure(f"Zoom refused to {operation} the meeting ({tag}){invalid}")
+    return MeetingRefused(f"Zoom refused to {operation} the meeting ({tag}){invalid}")
 
 
 def _json_object(response: requests.Response, operation: str) -> dict[str, Any]:
@@ -263,6 +390,21 @@ def _json_object(response: requests.Response, operation: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise TransientFailure(f"Zoom answered {operation} with JSON that is not an object")
     return body
+
+
+class _MaybeDone(TransientFailure):
+    """A request that changes something failed in a way after which Zoom may have carried
+    it out all the same (an answer that never came, a 5xx)."""
+
+
+class _LookRefused(BundleError):
+    """Zoom refused a call of the look for a meeting (``list``, or ``read`` of the one
+    found); carries the refusal out of the retries."""
+
+    def __init__(self, operation: str, refusal: BundleError) -> None:
+        super().__init__(str(refusal))
+        self.operation = operation
+        self.refusal = refusal
 
 
 # --- the provider ---------------------------------------------------------------------------
@@ -323,24 +465,79 @@ class ZoomProvider:
         }
 
     def create(
-        self, spec: MeetingSpec, solution: Solution, host_email: str, request_key: str
+        self,
+        spec: MeetingSpec,
+        solution: Solution,
+        host_email: str,
+        request_key: str,
+        *,
+        may_exist: bool = False,
     ) -> Meeting:
-        body = meeting_body(spec, solution, now=utcnow(), updating=False)
-        path = f"/users/{quote(host_email.strip(), safe='')}/meetings"
-        response = self._call("create", "POST", path, json_body=body)
-        meeting = _json_object(response, "create")
-        meeting_id = meeting_id_of(meeting)
-        data = build_conference_data(meeting, solution)
-        logger.info(
-            "zoom meeting created",
-            extra=fields(
-                meeting_id=meeting_id,
-                meeting_type=meeting.get("type"),
-                solution_id=solution.id,
-                status=response.status_code,
-            ),
-        )
-        return Meeting(meeting_id=meeting_id, conference_data=data)
+        """Create the meeting; exactly one per ``request_key`` (see "Exactly one meeting"
+        in the module doc). ``may_exist``: an earlier attempt with this key may have made
+        it (a reservation taken over, a :class:`~shared.errors.CreationUnconfirmed`
+        before), so look for it first."""
+        marker = creation_marker(request_key)
+        body = meeting_body(spec, solution, now=utcnow(), updating=False, marker=marker)
+        host = quote(host_email.strip(), safe="")
+        refreshed = [False]
+        unsure = [may_exist]  # a meeting of this key may exist: look before creating one
+
+        def attempt() -> Meeting | requests.Response:
+            if unsure[0]:
+                found = self._find_marked(host, marker, solution, refreshed)
+                if found is not None:
+                    return found
+                unsure[0] = False
+            try:  # a token failure is no _MaybeDone: nothing was sent
+                response = self._attempt(
+                    "create", "POST", f"/users/{host}/meetings", refreshed, json_body=body
+                )
+            except _MaybeDone:
+                unsure[0] = True
+                raise
+            if response.status_code >= 400:
+                return response
+            unsure[0] = True  # made: an unreadable answer sends us looking for it
+            meeting = _json_object(response, "create")
+            meeting_id = meeting_id_of(meeting)
+            data = self._conference_data(meeting, meeting_id, solution)
+            logger.info(
+                "zoom meeting created",
+                extra=fields(
+                    meeting_id=meeting_id,
+                    meeting_type=meeting.get("type"),
+                    solution_id=solution.id,
+                    status=response.status_code,
+                ),
+            )
+            return Meeting(meeting_id=meeting_id, conference_data=data)
+
+        try:
+            outcome = retry_transient(
+                attempt,
+                what="zoom create",
+                budget_seconds=self._max_retry_seconds,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+        except _LookRefused as refused:
+            raise self._unconfirmed_after_refusal(refused) from refused.refusal
+        except TransientFailure as failure:
+            if not unsure[0]:
+                raise
+            logger.warning(
+                "zoom create unconfirmed: a meeting may exist",
+                extra=fields(solution_id=solution.id, reason=str(failure)),
+            )
+            raise CreationUnconfirmed(
+                f"Zoom may have created the meeting and it could not be found ({failure}); "
+                "create again with the same request key and may_exist",
+                failure.retry_after,
+            ) from failure
+        if isinstance(outcome, requests.Response):
+            raise self._refused("create", outcome)
+        return outcome
 
     def update(
         self, meeting_id: str, spec: MeetingSpec, solution: Solution, host_email: str
@@ -364,18 +561,25 @@ class ZoomProvider:
         return Meeting(meeting_id=meeting_id_of(meeting), conference_data=data)
 
     def delete(self, meeting_id: str) -> None:
+        """Delete the meeting. Gone (404, code 3001) or ended (code 3007: Zoom keeps an
+        ended meeting until it expires, and nobody can join it again) counts as done; a
+        meeting in progress raises :class:`~shared.errors.MeetingBusy` (try again later)."""
         path = self._meeting_path(meeting_id)
-        try:
-            response = self._call(
-                "delete", "DELETE", path, params={"schedule_for_reminder": "false"}
-            )
-        except NotFound:
-            logger.info("zoom meeting already gone", extra=fields(meeting_id=meeting_id))
-            return
-        logger.info(
-            "zoom meeting deleted",
-            extra=fields(meeting_id=meeting_id, status=response.status_code),
+        response = self._call(
+            "delete",
+            "DELETE",
+            path,
+            params={"schedule_for_reminder": "false"},
+            settled=(MEETING_GONE_CODE, MEETING_ENDED_CODE),
         )
+        code = _zoom_code(response) if response.status_code >= 400 else None
+        if code == MEETING_ENDED_CODE:
+            message = "zoom meeting has ended; counted as deleted"
+        elif response.status_code >= 400:
+            message = "zoom meeting already gone"
+        else:
+            message = "zoom meeting deleted"
+        logger.info(message, extra=fields(meeting_id=meeting_id, status=response.status_code))
 
     def close(self) -> None:
         """Close the HTTP sessions of every thread (optional; for tests and shutdown)."""
@@ -406,53 +610,83 @@ class ZoomProvider:
         *,
         json_body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        settled: tuple[int, ...] = (),
     ) -> requests.Response:
-        """One API call with token handling and retries; returns a 2xx answer or raises."""
+        """One API call with token handling and retries; returns a 2xx answer (or a 4xx
+        whose Zoom code is in ``settled``, or a 404 when 3001 is) or raises."""
         refreshed = [False]
-
-        def attempt() -> requests.Response:
-            while True:
-                token = self._access_token()
-                response = self._send(
-                    operation,
-                    method,
-                    self._api_base + path,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                    json_body=json_body,
-                    params=params,
-                )
-                if (
-                    response.status_code == 401
-                    and not refreshed[0]
-                    and _zoom_code(response) in (INVALID_TOKEN_CODE, None)
-                ):
-                    refreshed[0] = True
-                    self._forget_token(token)
-                    logger.info("zoom access token refused; fetching a new one")
-                    continue
-                return response
-
         response = retry_transient(
-            attempt,
+            lambda: self._attempt(
+                operation, method, path, refreshed, json_body=json_body, params=params
+            ),
             what=f"zoom {operation}",
             budget_seconds=self._max_retry_seconds,
             clock=self._clock,
             sleep=self._sleep,
         )
         if response.status_code >= 400:
-            refusal = _refusal(operation, response)
-            logger.log(
-                logging.INFO if isinstance(refusal, NotFound) else logging.WARNING,
-                "zoom refused a call",
-                extra=fields(
-                    operation=operation,
-                    status=response.status_code,
-                    zoom_code=_zoom_code(response),
-                    outcome=type(refusal).__name__,
-                ),
-            )
-            raise refusal
+            code = _zoom_code(response)
+            if code in settled or (response.status_code == 404 and MEETING_GONE_CODE in settled):
+                return response
+            raise self._refused(operation, response)
         return response
+
+    def _attempt(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        refreshed: list[bool],
+        *,
+        json_body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> requests.Response:
+        """One call: the token, renewed once per call (``refreshed``) when Zoom answers
+        401; TransientFailure for what may pass (see :meth:`_send`), any other answer is
+        returned."""
+        while True:
+            token = self._access_token()
+            response = self._send(
+                operation,
+                method,
+                self._api_base + path,
+                headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                json_body=json_body,
+                params=params,
+                changes=method != "GET",
+            )
+            if (
+                response.status_code == 401
+                and not refreshed[0]
+                and _zoom_code(response) in (INVALID_TOKEN_CODE, None)
+            ):
+                refreshed[0] = True
+                self._forget_token(token)
+                logger.info("zoom access token refused; fetching a new one")
+                continue
+            return response
+
+    def _refused(self, operation: str, response: requests.Response) -> BundleError:
+        """The domain error of a final 4xx answer, logged (ERROR when it concerns the
+        whole account)."""
+        refusal = _refusal(operation, response)
+        if isinstance(refusal, ProviderAccountFailure):
+            level = logging.ERROR
+        elif isinstance(refusal, NotFound | MeetingBusy):
+            level = logging.INFO
+        else:
+            level = logging.WARNING
+        logger.log(
+            level,
+            "zoom refused a call",
+            extra=fields(
+                operation=operation,
+                status=response.status_code,
+                zoom_code=_zoom_code(response),
+                outcome=type(refusal).__name__,
+            ),
+        )
+        return refusal
 
     def _send(
         self,
@@ -464,9 +698,15 @@ class ZoomProvider:
         json_body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        changes: bool = False,
     ) -> requests.Response:
         """One HTTP request; TransientFailure for what may pass on retry (5xx, 429,
-        timeouts, connection errors), any other answer is returned."""
+        timeouts, connection errors), any other answer is returned. For a request that
+        ``changes`` something, a failure after which Zoom may have done it anyway (an
+        answer that never came, a 5xx) is a :class:`_MaybeDone`; a 429 and a connection
+        never made are not. The host's daily limit is
+        :class:`~shared.errors.HostLimitReached`."""
+        maybe = _MaybeDone if changes else TransientFailure
         try:
             response = self._session().request(
                 method,
@@ -477,28 +717,130 @@ class ZoomProvider:
                 auth=auth,
                 timeout=self._timeout,
             )
+        except requests.ConnectTimeout:
+            logger.warning("zoom unreachable", extra=fields(operation=operation, error="timeout"))
+            raise TransientFailure(f"Zoom could not be reached for {operation} in time") from None
         except requests.Timeout:
             logger.warning("zoom call timed out", extra=fields(operation=operation))
-            raise TransientFailure(f"Zoom did not answer {operation} in time") from None
+            raise maybe(f"Zoom did not answer {operation} in time") from None
         except requests.RequestException as err:
             kind = type(err).__name__
             logger.warning("zoom unreachable", extra=fields(operation=operation, error=kind))
-            raise TransientFailure(f"Zoom could not be reached for {operation} ({kind})") from None
+            raise maybe(f"Zoom could not be reached for {operation} ({kind})") from None
         status = response.status_code
         if status == 429 or status >= 500:
             retry_after = _retry_after(response.headers.get("Retry-After"), utcnow())
+            limit_type = response.headers.get("X-RateLimit-Type")
             logger.warning(
                 "zoom call failed",
                 extra=fields(
                     operation=operation,
                     status=status,
                     zoom_code=_zoom_code(response),
-                    rate_limit_type=response.headers.get("X-RateLimit-Type"),
+                    rate_limit_type=limit_type,
                     retry_after_seconds=retry_after,
                 ),
             )
-            raise TransientFailure(f"Zoom answered {operation} with HTTP {status}", retry_after)
+            if status == 429 and (limit_type or "").lower() == DAILY_LIMIT_TYPE:
+                raise HostLimitReached(
+                    f"the host's daily limit of Zoom meeting creates and updates is reached "
+                    f"({operation}: HTTP 429)",
+                    retry_after,
+                )
+            failure = TransientFailure if status == 429 else maybe
+            raise failure(f"Zoom answered {operation} with HTTP {status}", retry_after)
         return response
+
+    # -- exactly one meeting ----------------------------------------------------------
+
+    def _find_marked(
+        self, host: str, marker: str, solution: Solution, refreshed: list[bool]
+    ) -> Meeting | None:
+        """The meeting whose agenda holds ``marker`` among the host's meetings, or None.
+
+        ``GET /users/{host}/meetings?type=scheduled`` (every unexpired meeting: past, live
+        and upcoming; 300 a page, following ``next_page_token``); the listed agenda (its
+        first 250 characters) shows the marker, then ``GET /meetings/{id}`` gives the
+        join details. A refusal of either is a :class:`_LookRefused`.
+        """
+        page_token = ""
+        for _ in range(LIST_MAX_PAGES):
+            params = {"type": "scheduled", "page_size": str(LIST_PAGE_SIZE)}
+            if page_token:
+                params["next_page_token"] = page_token
+            response = self._attempt(
+                "list", "GET", f"/users/{host}/meetings", refreshed, params=params
+            )
+            if response.status_code >= 400:
+                raise _LookRefused("list", self._refused("list", response))
+            listing = _json_object(response, "list")
+            meetings = listing.get("meetings")
+            for item in meetings if isinstance(meetings, list) else []:
+                agenda = item.get("agenda") if isinstance(item, dict) else None
+                if isinstance(agenda, str) and marker in agenda:
+                    found = self._adopt(meeting_id_of(item), solution, refreshed)
+                    if found is not None:
+                        return found
+            next_token = listing.get("next_page_token")
+            if not isinstance(next_token, str) or not next_token:
+                logger.info("no zoom meeting of this creation yet: creating it")
+                return None
+            page_token = next_token
+        raise TransientFailure("the host has too many Zoom meetings to look through")
+
+    def _adopt(self, meeting_id: str, solution: Solution, refreshed: list[bool]) -> Meeting | None:
+        """The meeting an earlier attempt made, with its join details (None: deleted since)."""
+        path = self._meeting_path(meeting_id)
+        response = self._attempt("read", "GET", path, refreshed)
+        if response.status_code == 404 or _zoom_code(response) == MEETING_GONE_CODE:
+            return None
+        if response.status_code >= 400:
+            raise _LookRefused("read", self._refused("read", response))
+        meeting = _json_object(response, "read")
+        data = self._conference_data(meeting, meeting_id, solution)
+        logger.info(
+            "zoom meeting found: an earlier attempt had made it",
+            extra=fields(meeting_id=meeting_id, solution_id=solution.id),
+        )
+        return Meeting(meeting_id=meeting_id, conference_data=data)
+
+    def _conference_data(
+        self, meeting: dict[str, Any], meeting_id: str, solution: Solution
+    ) -> dict[str, Any]:
+        """ConferenceData of a meeting this creation made; when it breaks a Calendar rule
+        the meeting is deleted again (nobody could ever be given its link)."""
+        try:
+            return build_conference_data(meeting, solution)
+        except InvalidConferenceData as invalid:
+            logger.error(
+                "zoom meeting gives invalid ConferenceData; deleting it",
+                extra=fields(meeting_id=meeting_id, field=invalid.field),
+            )
+            try:
+                self.delete(meeting_id)
+            except BundleError as err:
+                logger.error(
+                    "could not delete a zoom meeting with invalid ConferenceData",
+                    extra=fields(meeting_id=meeting_id, reason=str(err)),
+                )
+            raise
+
+    @staticmethod
+    def _unconfirmed_after_refusal(refused: _LookRefused) -> BundleError:
+        """A creation that could not look for its meeting: TEMPORARY, with the scope the
+        refused call needs logged (a host unknown to the account cannot have a meeting:
+        that refusal stands)."""
+        if isinstance(refused.refusal, AccessDenied):
+            return refused.refusal
+        scope = SCOPES_BY_OPERATION[refused.operation]
+        logger.warning(
+            "zoom refused to look for a meeting a lost create may have made",
+            extra=fields(operation=refused.operation, scope=scope, reason=str(refused.refusal)),
+        )
+        return CreationUnconfirmed(
+            f"could not look for a meeting an earlier attempt may have made "
+            f"({refused.refusal}); the Zoom app needs the scope {scope}"
+        )
 
     # -- access token ----------------------------------------------------------------
 
@@ -537,14 +879,16 @@ class ZoomProvider:
                 "zoom refused the app credentials",
                 extra=fields(status=response.status_code, oauth_error=reason.rstrip(", ")),
             )
-            raise PermanentFailure(
+            raise ProviderAccountFailure(
                 f"Zoom refused the Server-to-Server OAuth credentials ({reason}HTTP "
                 f"{response.status_code}): check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and "
-                "ZOOM_CLIENT_SECRET and that the app is activated"
+                "ZOOM_CLIENT_SECRET and that the app is activated",
+                setting="ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET",
             )
         if response.status_code >= 300:
-            raise PermanentFailure(
-                f"Zoom's token endpoint answered HTTP {response.status_code}: check ZOOM_OAUTH_URL"
+            raise ProviderAccountFailure(
+                f"Zoom's token endpoint answered HTTP {response.status_code}: check ZOOM_OAUTH_URL",
+                setting="ZOOM_OAUTH_URL",
             )
         body = _json_object(response, "token")
         token, expires_in = body.get("access_token"), body.get("expires_in", 3600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -412,6 +413,49 @@ def test_delete_answers_204_then_3001(zoom: ZoomServer, raw: RawClient) -> None:
     assert zoom.calls("delete")[0].query == {"schedule_for_reminder": "false"}
 
 
+@pytest.mark.parametrize(
+    ("state", "code", "reason"), [("started", 3002, "is in progress"), ("ended", 3007, "has ended")]
+)
+@pytest.mark.parametrize(("method", "verb"), [("DELETE", "delete"), ("PATCH", "update")])
+def test_a_meeting_in_progress_or_ended_refuses_changes(
+    zoom: ZoomServer,
+    raw: RawClient,
+    state: str,
+    code: int,
+    reason: str,
+    method: str,
+    verb: str,
+) -> None:
+    created = raw.create({"topic": "Standup"}).json()
+    zoom.set_meeting_state(created["id"], state)
+
+    answer = raw.call(method, f"/meetings/{created['id']}", json={"topic": "x"})
+
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "code": code,
+        "message": f"Sorry, you cannot {verb} this meeting since it {reason}.",
+    }
+    stored = zoom.meeting(created["id"])
+    assert stored is not None
+    assert stored["topic"] == "Standup"
+
+
+def test_a_meeting_in_progress_shows_started_and_can_be_deleted_once_over(
+    zoom: ZoomServer, raw: RawClient
+) -> None:
+    created = raw.create({"topic": "x"}).json()
+    path = f"/meetings/{created['id']}"
+    zoom.set_meeting_state(created["id"], "started")
+    status_while_running = raw.call("GET", path).json()["status"]
+    zoom.set_meeting_state(created["id"], "waiting")
+
+    deleted = raw.call("DELETE", path)
+
+    assert (status_while_running, raw.call("GET", path).status_code) == ("started", 404)
+    assert deleted.status_code == 204
+
+
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 def test_an_unknown_meeting_answers_3001(raw: RawClient, method: str) -> None:
     answer = raw.call(method, "/meetings/99999999999", json={} if method == "PATCH" else None)
@@ -432,6 +476,138 @@ def test_a_meeting_of_another_account_is_not_found(zoom: ZoomServer, raw: RawCli
     answer = raw.call("GET", f"/meetings/{created['id']}", token=other)
 
     assert answer.status_code == 404
+
+
+# -- List meetings ---------------------------------------------------------------------------
+
+
+def test_list_answers_the_hosts_meetings_with_the_listed_fields(
+    zoom: ZoomServer, raw: RawClient
+) -> None:
+    created = raw.create({"topic": "Planning", "agenda": "a" * 300, "start_time": FUTURE}).json()
+    raw.create({"topic": "Theirs"}, user=OTHER_HOST_EMAIL)
+
+    answer = raw.call("GET", f"/users/{HOST_EMAIL}/meetings", params={"type": "scheduled"})
+
+    body = answer.json()
+    [listed] = body["meetings"]
+    assert answer.status_code == 200
+    assert (body["total_records"], body["page_size"], body["next_page_token"]) == (1, 30, "")
+    assert set(listed) == {
+        "uuid",
+        "id",
+        "host_id",
+        "topic",
+        "type",
+        "start_time",
+        "duration",
+        "timezone",
+        "agenda",
+        "created_at",
+        "join_url",
+    }
+    assert (listed["id"], listed["topic"], listed["type"]) == (created["id"], "Planning", 2)
+    assert listed["agenda"] == "a" * 250  # truncated when listed
+    assert raw.call("GET", f"/meetings/{created['id']}").json()["agenda"] == "a" * 300
+    assert zoom.calls("list")[0].query == {"type": "scheduled"}
+
+
+def test_list_pages_through_next_page_token(raw: RawClient) -> None:
+    ids = [raw.create({"topic": f"m{n}"}).json()["id"] for n in range(5)]
+    token = raw.token()
+    seen: list[int] = []
+    tokens: list[str] = []
+    params = {"page_size": "2"}
+
+    while True:
+        body = raw.call("GET", "/users/host-user-id/meetings", token=token, params=params).json()
+        seen += [meeting["id"] for meeting in body["meetings"]]
+        tokens.append(body["next_page_token"])
+        if not body["next_page_token"]:
+            break
+        params = {"page_size": "2", "next_page_token": body["next_page_token"]}
+
+    assert sorted(seen) == sorted(ids)
+    assert len(tokens) == 3
+    assert tokens[-1] == ""
+
+
+def test_list_filters_by_type(zoom: ZoomServer, raw: RawClient) -> None:
+    live = raw.create({"topic": "live", "start_time": FUTURE}).json()["id"]
+    ended = raw.create({"topic": "ended", "start_time": FUTURE}).json()["id"]
+    upcoming = raw.create({"topic": "upcoming", "start_time": FUTURE}).json()["id"]
+    anytime = raw.create({"topic": "anytime", "type": 3}).json()["id"]
+    zoom.set_meeting_state(live, "started")
+    zoom.set_meeting_state(ended, "ended")
+
+    def listed(kind: str) -> set[int]:
+        answer = raw.call("GET", f"/users/{HOST_EMAIL}/meetings", params={"type": kind})
+        return {meeting["id"] for meeting in answer.json()["meetings"]}
+
+    assert listed("scheduled") == {live, ended, upcoming, anytime}
+    assert listed("live") == {live}
+    assert listed("upcoming") == listed("upcoming_meetings") == {live, upcoming, anytime}
+    assert listed("previous_meetings") == {ended}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"page_size": "301"}, "page_size"),
+        ({"page_size": "0"}, "page_size"),
+        ({"type": "x"}, "type"),
+    ],
+)
+def test_list_refuses_invalid_parameters(
+    raw: RawClient, params: dict[str, str], field: str
+) -> None:
+    answer = raw.call("GET", f"/users/{HOST_EMAIL}/meetings", params=params)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == 300
+    assert answer.json()["errors"] == [{"field": field, "message": "Invalid field."}]
+
+
+def test_list_accepts_the_largest_page(raw: RawClient) -> None:
+    answer = raw.call("GET", f"/users/{HOST_EMAIL}/meetings", params={"page_size": "300"})
+
+    assert answer.status_code == 200
+    assert answer.json()["page_size"] == 300
+
+
+@pytest.mark.parametrize(
+    ("user", "status", "code"), [("nobody@example.com", 404, 1001), (OTHER_HOST_EMAIL, 400, 1010)]
+)
+def test_list_of_a_user_outside_the_account_is_refused(
+    raw: RawClient, user: str, status: int, code: int
+) -> None:
+    answer = raw.call("GET", f"/users/{user}/meetings")
+
+    assert answer.status_code == status
+    assert answer.json()["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("scopes", "status"),
+    [
+        (("meeting:write:meeting:admin", "meeting:read:meeting:admin"), 400),
+        (("meeting:read:list_meetings:admin",), 200),
+        (("meeting:read:admin",), 200),
+    ],
+    ids=["without-the-list-scope", "granular", "classic"],
+)
+def test_list_needs_the_list_scope(
+    zoom: ZoomServer, raw: RawClient, scopes: tuple[str, ...], status: int
+) -> None:
+    zoom.set_scopes(CLIENT_ID, scopes)
+
+    answer = raw.call("GET", f"/users/{HOST_EMAIL}/meetings")
+
+    assert answer.status_code == status
+    if status == 400:
+        assert answer.json()["code"] == 4711
+        assert "meeting:read:list_meetings:admin" in answer.json()["message"]
+    assert answer.headers["X-RateLimit-Category"] == "Medium"
 
 
 def test_invitation_answers_zooms_text(raw: RawClient) -> None:
@@ -562,6 +738,49 @@ def test_a_delay_makes_a_client_time_out(zoom: ZoomServer, raw: RawClient) -> No
     assert raw.call("GET", "/meetings/1", token=token).status_code == 404
 
 
+def test_a_held_answer_is_lost_to_the_client_but_the_meeting_is_made(
+    zoom: ZoomServer, raw: RawClient
+) -> None:
+    token = raw.token()
+    zoom.inject("create", "hold")
+
+    with pytest.raises(requests.Timeout):
+        raw.call(
+            "POST", f"/users/{HOST_EMAIL}/meetings", token=token, json={"topic": "x"}, timeout=0.3
+        )
+    held_while_timed_out = zoom.wait_until_held(1, timeout=5)
+    made = [meeting["topic"] for meeting in zoom.meetings()]
+    logged_before_release = zoom.count("create")
+
+    assert zoom.release(timeout=5)
+    assert held_while_timed_out
+    assert made == ["x"]
+    assert logged_before_release == 0
+    assert [call.status for call in zoom.calls("create")] == [201]
+    assert raw.create({"topic": "y"}, user=HOST_EMAIL).status_code == 201  # not held again
+
+
+def test_a_reset_lets_held_answers_go(zoom: ZoomServer, raw: RawClient) -> None:
+    token = raw.token()
+    zoom.inject("create", "hold")
+    answers: list[int] = []
+
+    def call() -> None:
+        answers.append(
+            raw.call("POST", f"/users/{HOST_EMAIL}/meetings", token=token, json={}).status_code
+        )
+
+    caller = threading.Thread(target=call)
+    caller.start()
+    assert zoom.wait_until_held(1, timeout=5)
+    zoom.reset()
+    caller.join(timeout=5)
+
+    assert answers == [201]
+    assert zoom.store.held == 0
+    assert zoom.calls() == []  # it belonged to the state before the reset
+
+
 def test_a_non_json_body(zoom: ZoomServer, raw: RawClient) -> None:
     zoom.inject("create", "non_json")
 
@@ -678,6 +897,38 @@ def test_the_control_api_sets_scopes_and_dial_in_numbers(zoom: ZoomServer) -> No
 
     assert numbers == [number.as_json()]
     assert raw.create({"topic": "x"}).json()["code"] == 4711
+
+
+def test_the_control_api_holds_answers_and_sets_meeting_states(
+    zoom: ZoomServer, raw: RawClient
+) -> None:
+    base = zoom.base_url + "/_control"
+    created = raw.create({"topic": "x"}).json()
+    token = raw.token()
+    set_state = requests.post(
+        base + "/meeting_state", json={"meeting_id": created["id"], "state": "started"}, timeout=5
+    )
+    refused = raw.call("DELETE", f"/meetings/{created['id']}", token=token)
+    bad_state = requests.post(
+        base + "/meeting_state", json={"meeting_id": created["id"], "state": "x"}, timeout=5
+    )
+    requests.post(base + "/faults", json={"operation": "get", "kind": "hold"}, timeout=5)
+    answers: list[int] = []
+    caller = threading.Thread(
+        target=lambda: answers.append(
+            raw.call("GET", f"/meetings/{created['id']}", token=token).status_code
+        )
+    )
+    caller.start()
+    assert zoom.wait_until_held(1, timeout=5)
+    held = requests.get(base + "/held", timeout=5).json()["held"]
+    requests.post(base + "/release", timeout=5)
+    caller.join(timeout=5)
+
+    assert set_state.status_code == 200
+    assert refused.json()["code"] == 3002
+    assert bad_state.status_code == 400
+    assert (held, answers) == (1, [200])
 
 
 def test_a_bad_fault_is_refused(zoom: ZoomServer) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +16,12 @@ from shared.clock import utcnow
 from shared.conferences.conference_data import validate_conference_data
 from shared.conferences.solutions import Solution
 from shared.providers.base import MeetingSpec, fingerprint_of
-from shared.providers.zoom.provider import ZoomProvider
+from shared.providers.zoom.provider import (
+    LISTED_AGENDA_SAFE,
+    ZoomProvider,
+    creation_marker,
+    marked_agenda,
+)
 from tests.support.zoom_fixtures import (
     ACCOUNT_ID,
     CLIENT_ID,
@@ -50,7 +57,8 @@ def test_create_schedules_a_single_meeting(
     assert zoom.calls("create")[0].path == "/v2/users/host@example.com/meetings"
     assert body["type"] == 2
     assert (body["start_time"], body["timezone"]) == ("2031-03-04T10:00:00", "Europe/Stockholm")
-    assert (body["duration"], body["topic"], body["agenda"]) == (45, "Planning", "Budget review")
+    assert (body["duration"], body["topic"]) == (45, "Planning")
+    assert body["agenda"] == f"Budget review\n\n{creation_marker('key-1')}"
     assert body["settings"] == {"auto_recording": "none"}
     assert stored is not None
     assert stored["start_time"] == "2031-03-04T09:00:00Z"
@@ -67,6 +75,58 @@ def test_the_host_email_is_quoted_in_the_path(zoom: ZoomServer, provider: ZoomPr
     call = zoom.calls("create")[0]
     assert call.status == 201
     assert call.raw_path == "/v2/users/o%27brien%2Bcal%40example.com/meetings"
+
+
+# -- the creation marker ---------------------------------------------------------------------
+
+
+def test_the_marker_is_a_stable_one_way_hash_of_the_request_key() -> None:
+    key = "3f1c0a9e5b7d4c2a8e6f0b1d3c5a7e9f"
+
+    marker = creation_marker(key)
+
+    assert marker == creation_marker(key)
+    assert marker != creation_marker(key + "x")
+    assert re.fullmatch(r"gcal-ref-[0-9a-f]{20}", marker)
+    assert key not in marker
+    assert marker.removeprefix("gcal-ref-") not in hashlib.sha256(key.encode()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("agenda", "expected"),
+    [
+        ("", "MARK"),
+        ("Budget review", "Budget review\n\nMARK"),
+        ("x" * 190, "x" * 190 + "\n\nMARK"),
+        ("x" * 200, "MARK\n\n" + "x" * 200),
+        ("😀" * 98, "MARK\n\n" + "😀" * 98),  # 104 characters, but 202 UTF-16 units
+    ],
+    ids=["empty", "short", "fits-last", "too-long-for-last", "counted-in-utf-16"],
+)
+def test_the_marker_goes_where_zooms_list_shows_it(agenda: str, expected: str) -> None:
+    marked = marked_agenda(agenda, "MARK")
+
+    assert marked == expected
+    assert "MARK" in marked[:LISTED_AGENDA_SAFE]
+
+
+def test_a_marked_agenda_stays_within_zooms_limit() -> None:
+    marker = creation_marker("k")
+
+    marked = marked_agenda("d" * 2000, marker)
+
+    assert len(marked.encode("utf-16-le")) // 2 <= 2000
+    assert marked.startswith(marker + "\n\n")
+
+
+def test_an_update_leaves_the_marker_out(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    meeting = provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    provider.update(meeting.meeting_id, spec(description="New"), solution, HOST_EMAIL)
+
+    assert sent(zoom, "update")["agenda"] == "New"
 
 
 def test_an_event_without_time_zone_is_sent_in_gmt(
@@ -93,8 +153,10 @@ def test_titles_and_descriptions_are_fitted_to_zoom(
     assert len(long_one["topic"].encode("utf-16-le")) // 2 <= 200
     assert long_one["topic"].endswith("…")
     assert len(long_one["agenda"]) <= 2000
+    assert long_one["agenda"].startswith(creation_marker("k") + "\n\nddd")
+    assert long_one["agenda"].endswith("…")
     assert empty_one["topic"] == "Meeting"
-    assert empty_one["agenda"] == "One\nTwo & three"
+    assert empty_one["agenda"] == f"One\nTwo & three\n\n{creation_marker('k2')}"
     assert [call.status for call in zoom.calls("create")] == [201, 201]
 
 
