@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ from hypothesis import strategies as st
 
 from shared.conferences.meeting_spec import MeetingSpec, spec_from_event
 from shared.state.conferences import ConferenceKey, ConferenceRecord, RecordState
+from shared.sync import rules
 from shared.sync.rules import (
     CONFERENCE_REPLACED,
     EVENT_GONE,
@@ -614,3 +618,34 @@ def test_decide_update_calls_the_provider_iff_the_fingerprint_changed(
     assert ("spec" in update.changes) is (spec.as_record() != stored_spec)
     assert ("expireAt" in update.changes) is (spec.as_record() != stored_spec)
     assert ("attached" in update.changes) is (not rec.attached)
+
+
+# -- layering -------------------------------------------------------------------------------
+ALLOWED_IMPORTS = (
+    "__future__",
+    "shared.conferences",
+    "shared.providers.base",
+    "shared.state.conferences",
+    "shared.errors",
+)
+
+
+def test_the_rules_import_no_client_nor_store() -> None:
+    tree = ast.parse(Path(rules.__file__).read_text(encoding="utf-8"))
+    imported = [
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
+    ]
+
+    ours = [name for name in imported if name.split(".")[0] == "shared"]
+    assert ours, "the rules read the record type and the conference helpers"
+    assert [name for name in ours if not name.startswith(ALLOWED_IMPORTS)] == []
+    others = [name for name in imported if name.split(".")[0] != "shared"]
+    assert [name for name in others if name.split(".")[0] not in sys.stdlib_module_names] == []
