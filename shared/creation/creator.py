@@ -7,6 +7,10 @@ Firestore; the provider creates the meeting; the record is stored; the calendar 
 up for sync within a time budget. A retry or a concurrent call finds the reservation
 and answers with the winner's result (waiting a few seconds for it, then ``TEMPORARY``).
 Every failure becomes a ConferenceErrorType; the reason goes to the log.
+
+The decisions are the pure functions of ``shared/creation/decisions.py`` (see
+docs/create-contract.md#creation-decisions); this module reads, writes and calls the
+provider.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 from shared.clock import utcnow
 from shared.conferences.conference_data import (
@@ -24,11 +28,23 @@ from shared.conferences.conference_data import (
     conference_error,
     validate_conference_data,
 )
-from shared.conferences.meeting_spec import placeholder_spec, record_expiry, spec_from_event
+from shared.conferences.meeting_spec import record_expiry
 from shared.conferences.solutions import Solution, find_solution
 from shared.config import Settings
+from shared.creation.decisions import (
+    TAKEN_OVER_WHILE_WORKING,
+    AnswerAgain,
+    KeepWaiting,
+    Refusal,
+    TakeOver,
+    decide_existing,
+    decide_solution,
+    decide_take_over,
+    decide_while_waiting,
+    refusal_for,
+    spec_for,
+)
 from shared.errors import (
-    AccessDenied,
     BundleError,
     InvalidConferenceData,
     NotFound,
@@ -44,7 +60,6 @@ from shared.state.conferences import (
     ConferenceRecord,
     ConferenceStore,
     LeaseLost,
-    RecordState,
 )
 from shared.structured_logging import fields
 from shared.sync.setup import SyncSetup
@@ -69,20 +84,11 @@ class CreateOutcome:
 
 
 class _Refused(Exception):
-    """Ends a creation with a ConferenceErrorType; ``reason`` is logged."""
+    """Ends a creation with a :class:`Refusal`: its error is the answer, its reason logged."""
 
-    def __init__(self, error: ConferenceErrorType, reason: str) -> None:
-        super().__init__(reason)
-        self.error = error
-        self.reason = reason
-
-
-def _error_type(err: BundleError) -> ConferenceErrorType:
-    if isinstance(err, TransientFailure):
-        return ConferenceErrorType.TEMPORARY
-    if isinstance(err, AccessDenied | NotFound):
-        return ConferenceErrorType.PERMISSION_DENIED
-    return ConferenceErrorType.PERMANENT
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.reason)
+        self.refusal = refusal
 
 
 class ConferenceCreator:
@@ -117,26 +123,27 @@ class ConferenceCreator:
             try:
                 outcome = self._create(request, user_email)
             except TransientFailure as err:  # Firestore, mostly: the answer is TEMPORARY
-                raise _Refused(ConferenceErrorType.TEMPORARY, str(err)) from err
+                raise _Refused(refusal_for(err)) from err
         except _Refused as refused:
+            refusal = refused.refusal
             logger.warning(
                 "conference not created",
-                extra=fields(**log, error=refused.error.value, reason=refused.reason),
+                extra=fields(**log, error=refusal.error.value, reason=refusal.reason),
             )
-            return CreateOutcome(error=refused.error)
+            return CreateOutcome(error=refusal.error)
         logger.info("conference ready", extra=fields(**log))
         return outcome
 
     # -- steps ---------------------------------------------------------------------------
     def _create(self, request: CreateRequest, user_email: str) -> CreateOutcome:
-        solution = find_solution(self._provider.name, request.solution_id)
-        if solution is None:
-            raise _Refused(ConferenceErrorType.CONFERENCE_SOLUTION_FORBIDDEN, "unknown solution")
+        solution = decide_solution(find_solution(self._provider.name, request.solution_id))
+        if isinstance(solution, Refusal):
+            raise _Refused(solution)
         key = ConferenceKey(request.calendar_id, request.event_id, request.solution_id)
         time_zone = self._check_access(request.calendar_id, user_email)
-        existing = self._conference_store.get(key)
-        if existing is not None and existing.state is RecordState.READY:
-            return CreateOutcome(conference_data=existing.conference_data)
+        stored = decide_existing(self._conference_store.get(key))
+        if stored is not None:
+            return CreateOutcome(conference_data=stored.conference_data)
         spec = self._read_spec(request, user_email, time_zone)
 
         reservation = self._conference_store.reserve(
@@ -147,12 +154,14 @@ class ConferenceCreator:
             result = self._await_winner(key, user_email)
             if result is not None:
                 return result
-            taken = self._conference_store.take_over(
-                key, user_email, self._settings.reservation_lease_seconds
+            taken = decide_take_over(
+                self._conference_store.take_over(
+                    key, user_email, self._settings.reservation_lease_seconds
+                )
             )
-            if taken is None:
-                raise _Refused(ConferenceErrorType.TEMPORARY, "another creation is running")
-            record = taken.record
+            if isinstance(taken, Refusal):
+                raise _Refused(taken)
+            record = taken
             logger.warning("took over an expired reservation", extra=fields(doc=key.doc_id))
         data = self._make_meeting(record, spec, solution, user_email)
         self._sync_setup.ensure(
@@ -170,14 +179,13 @@ class ConferenceCreator:
                 clock=self._clock,
                 sleep=self._sleep,
             )
-        except (NotFound, AccessDenied) as err:
-            raise _Refused(ConferenceErrorType.PERMISSION_DENIED, str(err)) from err
-        except BundleError as err:
-            raise _Refused(_error_type(err), str(err)) from err
+        except BundleError as err:  # a 404 or 403 means the user cannot reach it
+            raise _Refused(refusal_for(err)) from err
         zone = calendar.get("timeZone")
         return str(zone) if zone else None
 
     def _read_spec(self, request: CreateRequest, user_email: str, zone: str | None) -> MeetingSpec:
+        event: dict[str, Any] | None
         try:
             event = retry_transient(
                 lambda: self._calendar_api.get_event(
@@ -189,27 +197,30 @@ class ConferenceCreator:
                 sleep=self._sleep,
             )
         except NotFound:
-            return placeholder_spec(zone)  # the event is not saved yet: sync fills it in
+            event = None  # the event is not saved yet: sync fills it in
         except BundleError as err:
-            raise _Refused(_error_type(err), str(err)) from err
-        if event.get("status") == "cancelled":
-            return placeholder_spec(zone)
-        return spec_from_event(event, zone)
+            raise _Refused(refusal_for(err)) from err
+        return spec_for(event, zone)
 
     def _await_winner(self, key: ConferenceKey, user_email: str) -> CreateOutcome | None:
         """Wait for a concurrent creation; None when its lease expired (crashed holder)."""
         deadline = self._clock() + self._settings.create_wait_seconds
         while True:
             current = self._conference_store.get(key)
-            if current is None:
-                raise _Refused(ConferenceErrorType.TEMPORARY, "a concurrent creation failed")
-            if current.state is RecordState.READY:
-                return CreateOutcome(conference_data=current.conference_data)
-            if current.lease_expires_at is not None and current.lease_expires_at <= self._now():
-                return None
-            if self._clock() >= deadline:
-                raise _Refused(ConferenceErrorType.TEMPORARY, "a concurrent creation is slow")
-            self._sleep(POLL_SECONDS)
+            decision = decide_while_waiting(
+                current, now=self._now(), out_of_time=self._clock() >= deadline
+            )
+            match decision:
+                case AnswerAgain(conference_data=conference_data):
+                    return CreateOutcome(conference_data=conference_data)
+                case TakeOver():
+                    return None
+                case Refusal():
+                    raise _Refused(decision)
+                case KeepWaiting():
+                    self._sleep(POLL_SECONDS)
+                case unexpected:
+                    assert_never(unexpected)
 
     def _make_meeting(
         self, reservation: ConferenceRecord, spec: MeetingSpec, solution: Solution, user_email: str
@@ -226,17 +237,17 @@ class ConferenceCreator:
         except InvalidConferenceData as err:
             self._conference_store.release(reservation)
             logger.error("the provider built invalid ConferenceData", extra=fields(field=err.field))
-            raise _Refused(ConferenceErrorType.PERMANENT, "invalid ConferenceData") from err
+            raise _Refused(refusal_for(err)) from err
         except BundleError as err:
             self._conference_store.release(reservation)
-            raise _Refused(_error_type(err), str(err)) from err
+            raise _Refused(refusal_for(err)) from err
         try:
             record = self._conference_store.complete(
                 reservation, self._mapping_fields(meeting, spec)
             )
         except LeaseLost as err:
             self._discard(meeting)
-            raise _Refused(ConferenceErrorType.TEMPORARY, "the reservation was taken over") from err
+            raise _Refused(TAKEN_OVER_WHILE_WORKING) from err
         except TransientFailure:
             self._discard(meeting)
             self._conference_store.release(reservation)

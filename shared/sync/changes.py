@@ -1,24 +1,9 @@
-"""Applying one changed event to its meeting.
+"""Applying one changed event to its meeting: the shell of the sync rules.
 
-Rules (the README's sync model lists them too):
-
-- Only the mapped (calendar, event) acts on its meeting; the same event on another
-  calendar (an attendee's copy) never does, since records are keyed by calendar.
-- Cancelled event (the minimal shape) -> confirm with ``events.get``; gone (404, 410 or
-  cancelled) -> the meeting moves to a *follower* that still carries it if there is one,
-  else it is deleted with its record. Still there under another organizer (moved to
-  another calendar) -> the record moves to that calendar, the meeting is kept.
-- A cancelled or moved occurrence (``recurringEventId``) never touches the series'
-  meeting; only a record of that very instance is affected.
-- The event no longer carries our conference (removed, switched to Meet, another
-  solution or conference id) -> as for a gone event. Until sync has seen the event carry
-  the conference once (``attached``), a missing conference only means the user has not
-  saved yet: nothing happens (the sweep removes those that never get saved).
-- Changed in what the provider builds the meeting from (``Provider.relevant``) ->
-  update; anything else -> no provider call. New join details are written back.
-- Another event of the calendar carrying the conference (a copy: "this and following"
-  split, duplicate) is recorded as a follower: it shares the meeting, and inherits it
-  when the mapped event goes. A meeting is deleted only when no event carries it.
+The rules are pure functions of ``shared/sync/rules.py``, one per rule of
+docs/sync-model.md#sync-rules. This module gathers what they need (the records, what
+``events.get`` answers, the provider's fingerprint of the event), asks the rule, and
+carries its decision out: Calendar, Firestore and provider calls, stats and logs.
 
 Transient failures propagate (the pass keeps its token); permanent failures of one
 event are recorded on its record (``lastError``) and logged, and the pass moves on.
@@ -29,21 +14,39 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from shared.clock import utcnow
-from shared.conferences.carried import carried_conference, carries, is_organizer_copy
-from shared.conferences.meeting_spec import record_expiry, spec_from_event
+from shared.conferences.meeting_spec import spec_from_event
 from shared.conferences.solutions import Solution, solutions_for
 from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
 from shared.google.calendar_api import CalendarApi
 from shared.providers.base import Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
 from shared.state.calendars import CalendarState, CalendarStore
-from shared.state.conferences import ConferenceKey, ConferenceRecord, ConferenceStore, RecordState
+from shared.state.conferences import ConferenceKey, ConferenceRecord, ConferenceStore
 from shared.structured_logging import fields
+from shared.sync.rules import (
+    BecomeFollower,
+    BringUpToDate,
+    ConfirmGone,
+    Delete,
+    Follow,
+    FollowMove,
+    HandOver,
+    Lost,
+    Skip,
+    Update,
+    Wait,
+    decide_confirmed,
+    decide_copy,
+    decide_listed_change,
+    decide_lost,
+    decide_move,
+    decide_update,
+)
 from shared.sync.write_back import write_back
 
 logger = logging.getLogger(__name__)
@@ -126,96 +129,104 @@ class ChangeHandler:
         records: list[ConferenceRecord],
         stats: PassStats,
     ) -> None:
+        """A listed event and the records of its (calendar, event).
+
+        See docs/sync-model.md#decide_listed_change, and docs/sync-model.md#decide_copy for
+        an event without a record.
+        """
         for record in records:
-            if record.state is not RecordState.READY:
-                continue  # a creation in progress: it finishes on its own
             try:
-                self._apply_mapped(calendar_state, item, record, stats)
+                self._apply_listed(calendar_state, item, record, stats)
             except TransientFailure:
                 raise
             except BundleError as err:
                 self._record_failure(record, err, stats)
-        if item.get("status") != "cancelled" and not records:
-            self._note_copy(calendar_state, item)
+        copy = decide_copy(item, calendar_state.calendar_id, has_record=bool(records))
+        if copy is not None:
+            self._note_copy(calendar_state, copy)
 
     def confirm_gone(
         self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
     ) -> None:
-        """A mapped event disappeared: confirm with events.get before deleting anything."""
+        """A recorded event disappeared: confirm with events.get before deleting anything."""
         try:
-            self._gone(calendar_state, record, stats)
+            self._confirm(calendar_state, record, stats)
         except TransientFailure:
             raise
         except BundleError as err:
             self._record_failure(record, err, stats)
 
-    # -- rules -----------------------------------------------------------------------
-    def _apply_mapped(
+    # -- carrying the rules out ------------------------------------------------------
+    def _apply_listed(
         self,
         calendar_state: CalendarState,
         item: dict[str, Any],
         record: ConferenceRecord,
         stats: PassStats,
     ) -> None:
-        if item.get("status") == "cancelled":
-            self._gone(calendar_state, record, stats)
-            return
-        if not carries(item, record.conference_id):
-            if not record.attached:
+        match decide_listed_change(item, record):
+            case Skip():
+                pass  # a creation in progress: it finishes on its own
+            case ConfirmGone():
+                self._confirm(calendar_state, record, stats)
+            case Wait():
                 stats.unchanged += 1  # not saved with our conference yet
-                return
-            self._lost_conference(
-                calendar_state, record, stats, reason="conference removed or replaced"
-            )
-            return
-        self._bring_up_to_date(calendar_state, item, record, stats)
+            case Lost(reason=reason):
+                self._lost_conference(calendar_state, record, stats, reason=reason)
+            case BringUpToDate(event=event):
+                self._bring_up_to_date(calendar_state, event, record, stats)
+            case unexpected:
+                assert_never(unexpected)
 
-    def _gone(
+    def _confirm(
         self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
     ) -> None:
+        """events.get, then docs/sync-model.md#decide_confirmed."""
         try:
             current = self._calendar_api.get_event(
                 calendar_state.sync_user, calendar_state.calendar_id, record.key.event_id
             )
         except NotFound:
             current = None
-        if current is not None and current.get("status") != "cancelled":
-            if not is_organizer_copy(current, calendar_state.calendar_id):
-                self._moved(calendar_state, current, record, stats)
-                return
-            if carries(current, record.conference_id):
-                self._bring_up_to_date(calendar_state, current, record, stats)
-                return
-        if not record.attached:
-            stats.unchanged += 1  # never saved with our conference: the sweep decides
-            return
-        self._lost_conference(calendar_state, record, stats, reason="event gone")
+        match decide_confirmed(current, record, calendar_state.calendar_id):
+            case FollowMove(event=event):
+                self._follow_move(calendar_state, event, record, stats)
+            case BringUpToDate(event=event):
+                self._bring_up_to_date(calendar_state, event, record, stats)
+            case Wait():
+                stats.unchanged += 1  # never saved with our conference: the sweep decides
+            case Lost(reason=reason):
+                self._lost_conference(calendar_state, record, stats, reason=reason)
+            case unexpected:
+                assert_never(unexpected)
 
-    def _moved(
+    def _follow_move(
         self,
         calendar_state: CalendarState,
         event: dict[str, Any],
         record: ConferenceRecord,
         stats: PassStats,
     ) -> None:
-        destination = str((event.get("organizer") or {}).get("email") or "")
-        if not destination or not carries(event, record.conference_id):
-            self._lost_conference(calendar_state, record, stats, reason="event gone")
-            return
-        new_key = ConferenceKey(destination, record.key.event_id, record.key.solution_id)
-        self._conference_store.move(record, new_key, {"followers": []})
-        stats.moved += 1
-        logger.info(
-            "conference follows its event to another calendar",
-            extra=fields(
-                calendar_id=calendar_state.calendar_id,
-                destination=destination,
-                event_id=record.key.event_id,
-                meeting_id=record.meeting_id,
-            ),
-        )
-        if self._on_moved is not None:
-            self._on_moved(destination, record.owner_email)
+        """docs/sync-model.md#decide_move."""
+        match decide_move(event, record):
+            case Lost(reason=reason):
+                self._lost_conference(calendar_state, record, stats, reason=reason)
+            case Follow() as follow:
+                self._conference_store.move(record, follow.new_key, follow.changes)
+                stats.moved += 1
+                logger.info(
+                    "conference follows its event to another calendar",
+                    extra=fields(
+                        calendar_id=calendar_state.calendar_id,
+                        destination=follow.destination,
+                        event_id=record.key.event_id,
+                        meeting_id=record.meeting_id,
+                    ),
+                )
+                if self._on_moved is not None:
+                    self._on_moved(follow.destination, record.owner_email)
+            case unexpected:
+                assert_never(unexpected)
 
     def _lost_conference(
         self,
@@ -225,45 +236,52 @@ class ChangeHandler:
         *,
         reason: str,
     ) -> None:
-        """No longer carried by the mapped event: hand over to a follower, or delete."""
+        """No longer carried by the recorded event: docs/sync-model.md#decide_lost."""
         # Read again: a copy seen earlier in this very page may have become a follower.
         record = self._conference_store.get(record.key) or record
-        for follower_id in record.followers:
-            try:
-                follower = self._calendar_api.get_event(
-                    calendar_state.sync_user, calendar_state.calendar_id, follower_id
-                )
-            except NotFound:
-                continue
-            if carries(follower, record.conference_id):
-                new_key = ConferenceKey(
-                    calendar_state.calendar_id, follower_id, record.key.solution_id
-                )
-                moved = self._conference_store.move(record, new_key, {"attached": True})
+        followers = self._followers(calendar_state, record)
+        match decide_lost(record, calendar_state.calendar_id, followers):
+            case HandOver() as hand_over:
+                moved = self._conference_store.move(record, hand_over.new_key, hand_over.changes)
                 stats.moved += 1
                 logger.info(
                     "conference handed to the event that now carries it",
                     extra=fields(
                         calendar_id=calendar_state.calendar_id,
                         event_id=record.key.event_id,
-                        follower_id=follower_id,
+                        follower_id=hand_over.follower_id,
                         meeting_id=record.meeting_id,
                     ),
                 )
-                self._bring_up_to_date(calendar_state, follower, moved, stats)
-                return
-        self._call_provider(lambda: self._delete_meeting(record), stats)
-        self._conference_store.delete(record.key)
-        stats.deleted += 1
-        logger.info(
-            "meeting deleted",
-            extra=fields(
-                calendar_id=calendar_state.calendar_id,
-                event_id=record.key.event_id,
-                meeting_id=record.meeting_id,
-                reason=reason,
-            ),
-        )
+                self._bring_up_to_date(calendar_state, hand_over.event, moved, stats)
+            case Delete():
+                self._call_provider(lambda: self._delete_meeting(record), stats)
+                self._conference_store.delete(record.key)
+                stats.deleted += 1
+                logger.info(
+                    "meeting deleted",
+                    extra=fields(
+                        calendar_id=calendar_state.calendar_id,
+                        event_id=record.key.event_id,
+                        meeting_id=record.meeting_id,
+                        reason=reason,
+                    ),
+                )
+            case unexpected:
+                assert_never(unexpected)
+
+    def _followers(
+        self, calendar_state: CalendarState, record: ConferenceRecord
+    ) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Each follower with what events.get answers (None: 404), read only when asked."""
+        for follower_id in record.followers:
+            try:
+                follower: dict[str, Any] | None = self._calendar_api.get_event(
+                    calendar_state.sync_user, calendar_state.calendar_id, follower_id
+                )
+            except NotFound:
+                follower = None
+            yield follower_id, follower
 
     def _delete_meeting(self, record: ConferenceRecord) -> None:
         try:
@@ -282,24 +300,15 @@ class ChangeHandler:
         record: ConferenceRecord,
         stats: PassStats,
     ) -> None:
+        """docs/sync-model.md#decide_update, then the write-back if the details changed."""
         spec = spec_from_event(event, calendar_state.time_zone)
-        new_fingerprint = fingerprint_of(self._provider.relevant(spec))
-        changes: dict[str, Any] = {}
-        if not record.attached:
-            changes.update({"attached": True, "abandonCheckAt": None})
-        if spec.as_record() != record.spec:
-            # What the record knows of the event, and so its expiry, follows the event
-            # even when the provider has nothing to change (a moved Jitsi event).
-            changes.update(
-                {
-                    "spec": spec.as_record(),
-                    "placeholder": spec.placeholder,
-                    "expireAt": record_expiry(spec, self._retention_days, utcnow()),
-                }
-            )
-        if new_fingerprint == record.fingerprint:
-            if changes:
-                self._conference_store.update(record.key, changes)
+        fingerprint = fingerprint_of(self._provider.relevant(spec))
+        update = decide_update(
+            record, spec, fingerprint, retention_days=self._retention_days, now=utcnow()
+        )
+        if not update.call_provider:
+            if update.changes:
+                self._conference_store.update(record.key, update.changes)
             stats.unchanged += 1
             return
         solution = self._solution(record)
@@ -309,25 +318,20 @@ class ChangeHandler:
             ),
             stats,
         )
-        changes.update({"fingerprint": new_fingerprint, "lastError": None})
         stats.updated += 1
         # Stored before the write-back: if Calendar refuses it, the meeting is still up to
         # date, and a later unrelated edit must not call the provider again.
-        self._conference_store.update(record.key, changes)
-        if meeting.conference_data != record.conference_data:
+        self._conference_store.update(record.key, update.changes)
+        if update.needs_write_back(meeting.conference_data):
             try:
                 self._write_back(calendar_state, event, record, meeting.conference_data, stats)
             except TransientFailure:
                 # Not written back yet: forget the fingerprint so that the retry of this
                 # change updates (harmlessly) and writes the new join details back.
-                self._conference_store.update(record.key, {"fingerprint": record.fingerprint})
+                self._conference_store.update(record.key, update.restore)
                 raise
             self._conference_store.update(
-                record.key,
-                {
-                    "conferenceData": meeting.conference_data,
-                    "conferenceId": meeting.conference_data.get("conferenceId"),
-                },
+                record.key, Update.after_write_back(meeting.conference_data)
             )
         logger.info(
             "meeting updated",
@@ -356,28 +360,21 @@ class ChangeHandler:
         ):
             stats.written_back += 1
 
-    def _note_copy(self, calendar_state: CalendarState, item: dict[str, Any]) -> None:
-        """An unmapped event carrying one of our conferences: record it as a follower."""
-        if item.get("recurringEventId"):
-            return  # an occurrence of a series is part of it, not a copy
-        carried = carried_conference(item)
-        if carried is None or carried.solution_key_type != "addOn":
-            return
-        if not is_organizer_copy(item, calendar_state.calendar_id):
-            return  # an attendee's copy never acts on a meeting
-        for record in self._conference_store.find_by_conference_id(
-            calendar_state.calendar_id, carried.conference_id
-        ):
-            if record.key.event_id != item["id"] and item["id"] not in record.followers:
-                self._conference_store.add_follower(record.key, str(item["id"]))
-                logger.info(
-                    "a copy of the event shares its meeting",
-                    extra=fields(
-                        calendar_id=calendar_state.calendar_id,
-                        event_id=record.key.event_id,
-                        follower_id=item["id"],
-                    ),
-                )
+    def _note_copy(self, calendar_state: CalendarState, copy: BecomeFollower) -> None:
+        """A copy of one of our events: docs/sync-model.md#decide_copy."""
+        found = self._conference_store.find_by_conference_id(
+            calendar_state.calendar_id, copy.conference_id
+        )
+        for record in copy.records_to_join(found):
+            self._conference_store.add_follower(record.key, copy.event_id)
+            logger.info(
+                "a copy of the event shares its meeting",
+                extra=fields(
+                    calendar_id=calendar_state.calendar_id,
+                    event_id=record.key.event_id,
+                    follower_id=copy.event_id,
+                ),
+            )
 
     # -- helpers ---------------------------------------------------------------------
     def _solution(self, record: ConferenceRecord) -> Solution:

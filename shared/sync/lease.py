@@ -2,7 +2,7 @@
 
 A message is counted first and the lease read after; a holder, once it has released the
 lease, reads the count again and takes the lease back if it moved. So a message that
-finds the lease held is sure to be served. See docs/sync-model.md#the-lease.
+finds the lease held is sure to be served. See docs/sync-model.md#one-sync-per-calendar.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
-"""Handling one Calendar push message.
+"""Handling one Calendar push message: the shell of the webhook's answer table.
 
-Checks, in order (nothing before them calls Calendar or writes): the channel must be
-known (unknown: nothing to do), its token must match (constant-time) and its resource id
-too (a ``sync`` message that beat ``events.watch`` finds none stored yet and records
-it). A ``sync`` message needs no work. Otherwise the message is counted on the calendar
-and the sync lease is tried: a message that finds the lease held is thereby coalesced
-into the running sync; the holder syncs pass after pass until no message arrived during
-a pass. Transient failures give the lease up and propagate (the edge answers 503, so
-Calendar retries), with the old sync token kept.
+The answers are decided by the pure functions of ``shared/sync/push_rules.py`` (see
+docs/sync-model.md#webhook-answers); this module reads the channel (and, for a change
+message on a verified channel, the calendar), records a first resource id, and runs the
+sync. Nothing before the channel, token and resource-id checks calls Calendar or writes.
+A change message is counted on the calendar and the sync lease is tried: a message that
+finds the lease held is thereby coalesced into the running sync. Transient failures give
+the lease up and propagate (the edge answers 503, so Calendar retries), with the old
+sync token kept.
 """
 
 from __future__ import annotations
@@ -15,11 +15,19 @@ from __future__ import annotations
 import logging
 
 from shared.errors import Unauthenticated
-from shared.http.push_message import PushMessage, ResourceState
-from shared.state.calendars import CalendarStore, SetupState
+from shared.http.push_message import PushMessage
+from shared.state.calendars import CalendarStore
 from shared.state.channels import ChannelStore
 from shared.structured_logging import fields
 from shared.sync.lease import LeasedSync, Outcome
+from shared.sync.push_rules import (
+    CalendarAnswer,
+    Rejected,
+    SyncMessage,
+    UnknownChannel,
+    answer_for_calendar,
+    answer_for_channel,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,21 +46,20 @@ class PushHandler:
 
     def handle(self, message: PushMessage) -> Outcome:
         log = {"channel_id": message.channel_id, "message_number": message.message_number}
-        channel = self._channel_store.get_channel(message.channel_id)
-        if channel is None:
+        decision = answer_for_channel(self._channel_store.get_channel(message.channel_id), message)
+        if isinstance(decision, UnknownChannel):
             logger.info("push message for an unknown channel", extra=fields(**log))
             return Outcome.UNKNOWN_CHANNEL
-        if not channel.token_matches(message.token):
-            raise Unauthenticated("channel token mismatch")
-        if channel.resource_id and channel.resource_id != message.resource_id:
-            raise Unauthenticated("resource id mismatch")
-        if not channel.resource_id:
+        if isinstance(decision, Rejected):
+            raise Unauthenticated(decision.reason)
+        channel = decision.channel
+        if decision.record_resource_id:
             self._channel_store.record_resource_id(channel.channel_id, message.resource_id)
-        if message.resource_state is ResourceState.SYNC:
+        if isinstance(decision, SyncMessage):
             logger.info("channel sync message", extra=fields(**log))
             return Outcome.SYNC_MESSAGE
         calendar = self._calendar_store.get_calendar(channel.calendar_id)
-        if calendar is None or calendar.setup_state is not SetupState.READY:
+        if answer_for_calendar(calendar) is CalendarAnswer.NOT_SET_UP:
             logger.info(
                 "calendar not set up for sync (yet)",
                 extra=fields(**log, calendar_id=channel.calendar_id),

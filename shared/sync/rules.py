@@ -1,0 +1,260 @@
+"""The sync rules: pure decisions over plain data, one function per rule.
+
+Each function reads what the shell (``shared/sync/changes.py``) gathered (the event as
+Calendar sent it, the record, what ``events.get`` answered) and returns a small frozen
+value saying what to do; the shell carries it out. Nothing here calls Calendar, Firestore
+or a provider. The rules: docs/sync-model.md#sync-rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.conferences.carried import carried_conference, carries, is_organizer_copy
+from shared.conferences.meeting_spec import MeetingSpec, record_expiry
+from shared.state.conferences import ConferenceKey, ConferenceRecord, RecordState
+
+EVENT_GONE = "event gone"
+CONFERENCE_REPLACED = "conference removed or replaced"
+
+
+# -- decisions -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Skip:
+    """A record still being created (a reservation): the creation finishes on its own."""
+
+
+@dataclass(frozen=True)
+class ConfirmGone:
+    """Read the event with ``events.get``; :func:`decide_confirmed` decides."""
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Nothing happens: the event was never seen carrying the conference (the sweep decides)."""
+
+
+@dataclass(frozen=True)
+class Lost:
+    """The recorded event no longer carries the meeting: :func:`decide_lost` decides."""
+
+    reason: str  # logged with the meeting's deletion
+
+
+@dataclass(frozen=True)
+class BringUpToDate:
+    """The event carries the conference: :func:`decide_update` decides."""
+
+    event: dict[str, Any]  # the event the record is brought up to date from
+
+
+@dataclass(frozen=True)
+class FollowMove:
+    """Live under another organizer: :func:`decide_move` decides."""
+
+    event: dict[str, Any]  # the event as ``events.get`` answered
+
+
+@dataclass(frozen=True)
+class Follow:
+    """The record moves to ``new_key`` (followers cleared); the meeting is kept."""
+
+    new_key: ConferenceKey
+    changes: dict[str, Any] = field(default_factory=lambda: {"followers": []})
+
+    @property
+    def destination(self) -> str:
+        """The calendar the event moved to (its new organizer's email)."""
+        return self.new_key.calendar_id
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """The record moves to the follower that still carries the conference."""
+
+    follower_id: str
+    event: dict[str, Any]  # the follower, as ``events.get`` answered
+    new_key: ConferenceKey
+    changes: dict[str, Any] = field(default_factory=lambda: {"attached": True})
+
+
+@dataclass(frozen=True)
+class Delete:
+    """No event carries the meeting any more: delete it and remove the record."""
+
+
+@dataclass(frozen=True)
+class Update:
+    """What :func:`decide_update` decided.
+
+    ``changes`` are stored: on their own when the provider is not called, else after the
+    provider's update and before the write-back. ``restore`` is put back when the
+    write-back fails for now, so that the retry of the change updates again.
+    """
+
+    call_provider: bool
+    changes: dict[str, Any]
+    restore: dict[str, Any] = field(default_factory=dict)
+    known_conference_data: dict[str, Any] | None = None
+
+    def needs_write_back(self, conference_data: dict[str, Any]) -> bool:
+        """True when the provider answered with join details the record does not hold."""
+        return conference_data != self.known_conference_data
+
+    @staticmethod
+    def after_write_back(conference_data: dict[str, Any]) -> dict[str, Any]:
+        """What the record stores after the write-back (done, or not needed any more)."""
+        return {
+            "conferenceData": conference_data,
+            "conferenceId": conference_data.get("conferenceId"),
+        }
+
+
+@dataclass(frozen=True)
+class BecomeFollower:
+    """The copy ``event_id`` becomes a follower of the records carrying ``conference_id``."""
+
+    event_id: str
+    conference_id: str
+
+    def records_to_join(self, records: Iterable[ConferenceRecord]) -> list[ConferenceRecord]:
+        """Those of ``records`` (found by conference id) that do not know the copy yet."""
+        return [
+            record
+            for record in records
+            if record.key.event_id != self.event_id and self.event_id not in record.followers
+        ]
+
+
+ListedDecision = Skip | ConfirmGone | Wait | Lost | BringUpToDate
+ConfirmedDecision = FollowMove | BringUpToDate | Wait | Lost
+MoveDecision = Follow | Lost
+LostDecision = HandOver | Delete
+
+
+# -- rules ---------------------------------------------------------------------------------
+def decide_listed_change(event: dict[str, Any], record: ConferenceRecord) -> ListedDecision:
+    """A listed event with a record of the same calendar and event.
+
+    See docs/sync-model.md#decide_listed_change.
+    """
+    if record.state is not RecordState.READY:
+        return Skip()
+    if event.get("status") == "cancelled":
+        return ConfirmGone()
+    if not carries(event, record.conference_id):
+        if not record.attached:
+            return Wait()
+        return Lost(CONFERENCE_REPLACED)
+    return BringUpToDate(event)
+
+
+def decide_confirmed(
+    current: dict[str, Any] | None, record: ConferenceRecord, calendar_id: str
+) -> ConfirmedDecision:
+    """After ``events.get`` on the record's calendar; ``current`` is None for a 404/410.
+
+    See docs/sync-model.md#decide_confirmed.
+    """
+    if current is not None and current.get("status") != "cancelled":
+        if not is_organizer_copy(current, calendar_id):
+            return FollowMove(current)
+        if carries(current, record.conference_id):
+            return BringUpToDate(current)
+    if not record.attached:
+        return Wait()
+    return Lost(EVENT_GONE)
+
+
+def decide_move(event: dict[str, Any], record: ConferenceRecord) -> MoveDecision:
+    """The event is live under another organizer (moved to another calendar).
+
+    See docs/sync-model.md#decide_move.
+    """
+    destination = str((event.get("organizer") or {}).get("email") or "")
+    if not destination or not carries(event, record.conference_id):
+        return Lost(EVENT_GONE)
+    return Follow(ConferenceKey(destination, record.key.event_id, record.key.solution_id))
+
+
+def decide_lost(
+    record: ConferenceRecord,
+    calendar_id: str,
+    followers: Iterable[tuple[str, dict[str, Any] | None]],
+) -> LostDecision:
+    """Hand the meeting to the first follower still carrying it, or delete it.
+
+    ``record`` is the record as read again just before; ``followers`` yields each of its
+    followers with the event ``events.get`` answered (None for a 404). It is consumed
+    only up to the first follower that carries the conference, so a lazy iterable reads
+    no further events than needed. See docs/sync-model.md#decide_lost.
+    """
+    for follower_id, event in followers:
+        if event is not None and carries(event, record.conference_id):
+            new_key = ConferenceKey(calendar_id, follower_id, record.key.solution_id)
+            return HandOver(follower_id, event, new_key)
+    return Delete()
+
+
+def decide_update(
+    record: ConferenceRecord,
+    spec: MeetingSpec,
+    fingerprint: str,
+    *,
+    retention_days: float,
+    now: datetime,
+) -> Update:
+    """The event carries the conference: what to store, whether to call the provider.
+
+    ``spec`` is what the event says now and ``fingerprint`` the provider's fingerprint of
+    it (``fingerprint_of(provider.relevant(spec))``). Whether to write back is known once
+    the provider answered: :meth:`Update.needs_write_back`.
+    See docs/sync-model.md#decide_update.
+    """
+    changes: dict[str, Any] = {}
+    if not record.attached:
+        changes.update({"attached": True, "abandonCheckAt": None})
+    if spec.as_record() != record.spec:
+        # What the record knows of the event, and so its expiry, follows the event even
+        # when the provider has nothing to change (a moved Jitsi event).
+        changes.update(
+            {
+                "spec": spec.as_record(),
+                "placeholder": spec.placeholder,
+                "expireAt": record_expiry(spec, retention_days, now),
+            }
+        )
+    if fingerprint == record.fingerprint:
+        return Update(call_provider=False, changes=changes)
+    # Stored after the provider's update and before the write-back; the old fingerprint
+    # is put back if the write-back fails for now, so that the retry updates again.
+    changes.update({"fingerprint": fingerprint, "lastError": None})
+    return Update(
+        call_provider=True,
+        changes=changes,
+        restore={"fingerprint": record.fingerprint},
+        known_conference_data=record.conference_data,
+    )
+
+
+def decide_copy(
+    event: dict[str, Any], calendar_id: str, *, has_record: bool
+) -> BecomeFollower | None:
+    """A listed event with no record of its own: is it a copy of one of ours?
+
+    None when it is not (cancelled, an occurrence, an attendee's copy, not carrying an
+    add-on conference). See docs/sync-model.md#decide_copy.
+    """
+    if has_record or event.get("status") == "cancelled":
+        return None
+    if event.get("recurringEventId"):
+        return None  # an occurrence of a series is part of it, not a copy
+    carried = carried_conference(event)
+    if carried is None or carried.solution_key_type != "addOn":
+        return None
+    if not is_organizer_copy(event, calendar_id):
+        return None  # an attendee's copy never acts on a meeting
+    return BecomeFollower(str(event["id"]), carried.conference_id)
