@@ -28,13 +28,13 @@ from addon.generate import (
     generate,
     known_providers,
 )
+from local.stack import LOGO_URL
 from shared.conferences.solutions import solutions_for
 from shared.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_TESTS = ROOT / "addon" / "test"
 FUNCTION_URL = "https://europe-west1-bundle-test.cloudfunctions.net/create-conference"
-LOGO_URL = "https://lh3.googleusercontent.com/bundle-test-logo=s32"
 LOGO_CASES: dict[str, list[str]] = json.loads(
     (NODE_TESTS / "logo_urls.json").read_text(encoding="utf-8")
 )

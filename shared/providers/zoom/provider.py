@@ -280,6 +280,7 @@ class ZoomProvider:
         account_id: str,
         client_id: str,
         client_secret: str,
+        logo_url: str,
         api_base: str = "https://api.zoom.us/v2",
         oauth_url: str = "https://zoom.us/oauth/token",
         session_factory: Callable[[], requests.Session] = requests.Session,
@@ -291,6 +292,7 @@ class ZoomProvider:
         self._account_id = account_id
         self._client_id = client_id
         self._client_secret = client_secret
+        self._logo_url = logo_url
         self._api_base = api_base.rstrip("/")
         self._oauth_url = oauth_url
         self._session_factory = session_factory
@@ -330,7 +332,7 @@ class ZoomProvider:
         response = self._call("create", "POST", path, json_body=body)
         meeting = _json_object(response, "create")
         meeting_id = meeting_id_of(meeting)
-        data = build_conference_data(meeting, solution)
+        data = build_conference_data(meeting, solution, self._logo_url)
         logger.info(
             "zoom meeting created",
             extra=fields(
@@ -350,7 +352,7 @@ class ZoomProvider:
         patched = self._call("update", "PATCH", path, json_body=body)
         response = self._call("read", "GET", path)
         meeting = _json_object(response, "read")
-        data = build_conference_data(meeting, solution)
+        data = build_conference_data(meeting, solution, self._logo_url)
         logger.info(
             "zoom meeting updated",
             extra=fields(
