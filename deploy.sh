@@ -45,9 +45,18 @@ FIRESTORE_DATABASE="(default)"
 TTL_COLLECTION_GROUP="conferences"
 TTL_FIELD="expireAt"
 
+# ADDON_LOGO_URL, the logo of the add-on and of its conference solutions: Calendar shows it
+# only from Google's infrastructure. The rule of shared/logos.py (and its cases in
+# addon/test/logo_urls.json): https://, a host on *.googleusercontent.com, *.gstatic.com or
+# storage.googleapis.com, then a path. Matched on the value lower-cased; letters are listed,
+# not ranged (a range such as a-z depends on the locale).
+LOGO_CHARS="abcdefghijklmnopqrstuvwxyz0123456789"
+LOGO_LABEL="[$LOGO_CHARS]([$LOGO_CHARS-]*[$LOGO_CHARS])?"
+LOGO_URL_RE='^https://(('"$LOGO_LABEL"'\.)+(googleusercontent|gstatic)\.com|storage\.googleapis\.com)/['"$LOGO_CHARS"'._~/%=+,;:@!$&()*?-]+$'
+
 # Every setting deploy.sh reads (deploy.env.example documents each).
 SETTINGS="PROJECT_ID REGION ADDON_OAUTH_CLIENT_ID ALLOWED_DOMAINS CONFERENCE_PROVIDER
-JITSI_BASE_URL ZOOM_ACCOUNT_ID ZOOM_CLIENT_ID ZOOM_CLIENT_SECRET_NAME MIN_INSTANCES
+ADDON_LOGO_URL JITSI_BASE_URL ZOOM_ACCOUNT_ID ZOOM_CLIENT_ID ZOOM_CLIENT_SECRET_NAME MIN_INSTANCES
 MAX_INSTANCES MEMORY CPU CONCURRENCY CREATE_TIMEOUT_SECONDS SYNC_TIMEOUT_SECONDS
 SWEEP_TIMEOUT_SECONDS SCHEDULE INGRESS_POLICY ADDON_SCRIPT_ID BUILD_SERVICE_ACCOUNT"
 
@@ -219,6 +228,14 @@ load_config() {
   done <"$file"
 }
 
+# google_hosted URL: URL is a logo Calendar can show (LOGO_URL_RE).
+google_hosted() {
+  local lower
+  # The x keeps trailing line breaks, which $(...) would drop.
+  lower=$(printf '%sx' "$1" | tr 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' 'abcdefghijklmnopqrstuvwxyz')
+  [[ ${lower%x} =~ $LOGO_URL_RE ]]
+}
+
 int_in() { # int_in NAME MIN MAX
   local name=$1 value=${!1}
   if [[ ! $value =~ ^[0-9]+$ ]] || ((10#$value < $2 || 10#$value > $3)); then
@@ -230,7 +247,7 @@ int_in() { # int_in NAME MIN MAX
 check_settings() {
   local name domain fields domains
 
-  for name in PROJECT_ID REGION ADDON_OAUTH_CLIENT_ID CONFERENCE_PROVIDER; do
+  for name in PROJECT_ID REGION ADDON_OAUTH_CLIENT_ID CONFERENCE_PROVIDER ADDON_LOGO_URL; do
     [[ -n ${!name} ]] || problem "$name is required"
   done
   if [[ -n $PROJECT_ID && ! $PROJECT_ID =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]]; then
@@ -241,6 +258,9 @@ check_settings() {
   fi
   if [[ -n $ADDON_OAUTH_CLIENT_ID && ! $ADDON_OAUTH_CLIENT_ID =~ ^[A-Za-z0-9-]+\.apps\.googleusercontent\.com$ ]]; then
     problem "ADDON_OAUTH_CLIENT_ID must be an OAuth client id (…apps.googleusercontent.com)"
+  fi
+  if [[ -n $ADDON_LOGO_URL ]] && ! google_hosted "$ADDON_LOGO_URL"; then
+    problem "ADDON_LOGO_URL must be an https:// URL of an image on *.googleusercontent.com, *.gstatic.com or storage.googleapis.com, with no user name, port or '#' (got '$ADDON_LOGO_URL'): Calendar shows a solution's logo only from Google's infrastructure; upload addon/logos/${CONFERENCE_PROVIDER:-<provider>}-32.png as the add-on's store-listing icon and use its URL (docs/operations.md, step 6)"
   fi
   # Lower case, no blanks around the commas, no empty entries.
   IFS=, read -r -a domains <<<"$(printf '%s' "$ALLOWED_DOMAINS" | tr '[:upper:]' '[:lower:]')"
@@ -563,6 +583,7 @@ deploy() {
   env+="|CALENDAR_CREDENTIALS=delegated"
   env+="|DELEGATION_SERVICE_ACCOUNT=$SA_DELEGATE"
   env+="|CONFERENCE_PROVIDER=$CONFERENCE_PROVIDER"
+  env+="|ADDON_LOGO_URL=$ADDON_LOGO_URL"
   env+="|FUNCTION_TIMEOUT_SECONDS=$timeout"
   env+="|THREADS=$concurrency"
   if [[ -n $JITSI_BASE_URL ]]; then
@@ -679,9 +700,10 @@ fi
 
 # --- 9. Add-on -----------------------------------------------------------------------------
 step "11. Generate the add-on into addon/build/"
+note "logo of the add-on and its solutions (ADDON_LOGO_URL): $ADDON_LOGO_URL"
 run rm -rf "$ADDON_DIR"
 run "$PYTHON" -m addon.generate --provider="$CONFERENCE_PROVIDER" \
-  --function-url="$CREATE_URL" --out="$ADDON_DIR"
+  --function-url="$CREATE_URL" --logo-url="$ADDON_LOGO_URL" --out="$ADDON_DIR"
 
 clasp_ready() {
   [[ -n $ADDON_SCRIPT_ID ]] && command -v clasp >/dev/null 2>&1 && [[ -f $HOME/.clasprc.json ]]

@@ -6,6 +6,7 @@ function. This module writes the Apps Script project for a deployment::
 
     python -m addon.generate --provider jitsi \\
         --function-url https://REGION-PROJECT.cloudfunctions.net/create-conference \\
+        --logo-url https://lh3.googleusercontent.com/... \\
         --out addon/build [--add-on-name "..."] [--allow-insecure-url]
 
 into ``--out``:
@@ -14,13 +15,17 @@ into ``--out``:
   ``shared/conferences/solutions.json`` (so the ids Calendar sends are the ones the
   function knows), its
   ``urlFetchWhitelist`` holds the function URL (a valid allowlist prefix: https with a
-  non-empty path; a URL matches a prefix it equals or lies below).
+  non-empty path; a URL matches a prefix it equals or lies below). Its logos (``common`` and
+  every solution's ``logoUrl``) are ``--logo-url``, the deployment's ``ADDON_LOGO_URL``: an
+  image on Google's hosts (:mod:`shared.logos`), the one the functions answer as
+  ``conferenceSolution.iconUri``.
 - ``Code.gs``: the shim plus one ``onCreateConference_<id>`` function per solution.
 - ``Config.gs``: ``var CREATE_CONFERENCE_URL = "<url>";``.
 
-Refusals (a URL that is not https without ``--allow-insecure-url``, an unknown provider,
-solution ids that name the same function) raise :class:`shared.errors.ConfigurationError`;
-the command line prints them and exits with status 2.
+Refusals (a URL that is not https without ``--allow-insecure-url``, a logo URL that is not
+on Google's hosts, an unknown provider, solution ids that name the same function) raise
+:class:`shared.errors.ConfigurationError`; the command line prints them and exits with
+status 2.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from shared.conferences.solutions import SOLUTIONS_FILE, Solution, solutions_for
 from shared.errors import ConfigurationError
+from shared.logos import logo_url_problems
 
 OAUTH_SCOPES: tuple[str, ...] = (
     "openid",
@@ -126,10 +132,13 @@ def function_names(solution_ids: Iterable[str]) -> dict[str, str]:
 
 
 def manifest(
-    solutions: Sequence[Solution], names: dict[str, str], function_url: str, add_on_name: str
+    solutions: Sequence[Solution],
+    names: dict[str, str],
+    function_url: str,
+    add_on_name: str,
+    logo_url: str,
 ) -> dict[str, Any]:
-    """The ``appsscript.json`` of the add-on."""
-    main = next(solution for solution in solutions if solution.id == "1")
+    """The ``appsscript.json`` of the add-on; every logo is ``logo_url``."""
     return {
         "timeZone": "Etc/UTC",
         "exceptionLogging": "STACKDRIVER",
@@ -137,13 +146,13 @@ def manifest(
         "oauthScopes": list(OAUTH_SCOPES),
         "urlFetchWhitelist": [function_url],
         "addOns": {
-            "common": {"name": add_on_name, "logoUrl": main.logo_url},
+            "common": {"name": add_on_name, "logoUrl": logo_url},
             "calendar": {
                 "conferenceSolution": [
                     {
                         "id": solution.id,
                         "name": solution.name,
-                        "logoUrl": solution.logo_url,
+                        "logoUrl": logo_url,
                         "onCreateFunction": names[solution.id],
                     }
                     for solution in solutions
@@ -178,11 +187,13 @@ def generate(
     function_url: str,
     out: Path,
     *,
+    logo_url: str,
     allow_insecure_url: bool = False,
     add_on_name: str | None = None,
 ) -> list[Path]:
     """Writes the add-on for ``provider`` into ``out``; returns the files written.
 
+    ``logo_url`` is the logo of the add-on and of every solution (Google-hosted only).
     ``add_on_name`` defaults to the name of the provider's solution "1". Other files in
     ``out`` are left alone. Raises :class:`ConfigurationError` for what it refuses.
     """
@@ -192,6 +203,7 @@ def generate(
         url = check_function_url(function_url, allow_insecure_url=allow_insecure_url)
     except ConfigurationError as err:
         problems.extend(err.problems)
+    problems.extend(logo_url_problems("--logo-url", logo_url))
     providers = known_providers()
     if provider not in providers:
         problems.append(
@@ -206,7 +218,7 @@ def generate(
     name = add_on_name or next(s.name for s in solutions if s.id == "1")
 
     files = {
-        MANIFEST_FILE: json.dumps(manifest(solutions, names, url, name), indent=2) + "\n",
+        MANIFEST_FILE: json.dumps(manifest(solutions, names, url, name, logo_url), indent=2) + "\n",
         CODE_FILE: code(names),
         CONFIG_FILE: config(url),
     }
@@ -232,6 +244,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--function-url", required=True, help="https URL of the create-conference function"
     )
+    parser.add_argument(
+        "--logo-url",
+        required=True,
+        help="the logo of the add-on and its solutions (ADDON_LOGO_URL): an https URL on "
+        "*.googleusercontent.com, *.gstatic.com or storage.googleapis.com, e.g. the "
+        "add-on's store-listing icon",
+    )
     parser.add_argument("--out", type=Path, default=Path("addon/build"), help="output folder")
     parser.add_argument("--add-on-name", help="add-on name (default: the name of solution 1)")
     parser.add_argument(
@@ -245,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.provider,
             args.function_url,
             args.out,
+            logo_url=args.logo_url,
             allow_insecure_url=args.allow_insecure_url,
             add_on_name=args.add_on_name,
         )

@@ -36,6 +36,9 @@ AUDIENCE = "local-addon.apps.googleusercontent.com"
 DOMAIN = "example.com"
 USER = f"demo@{DOMAIN}"
 ZOOM = {"account": "local-account", "client": "local-client", "secret": "local-secret"}
+LOGO_URL = "https://lh3.googleusercontent.com/local-stack-logo=s32"
+"""ADDON_LOGO_URL of the local stack and the tests: on a Google host, as the settings
+require, and never fetched (no image is there)."""
 
 
 def function_env(
@@ -60,6 +63,7 @@ def function_env(
         "GOOGLE_ID_TOKEN_CERTS_URL": issuer.certs_url,
         "ALLOWED_DOMAINS": domain,
         "CONFERENCE_PROVIDER": provider,
+        "ADDON_LOGO_URL": LOGO_URL,
     }
     if zoom is not None:
         env.update(

@@ -3,7 +3,8 @@
 :func:`load_settings` checks every variable and raises one
 :class:`~shared.errors.ConfigurationError` naming all problems at once. On Cloud Run
 (``K_SERVICE`` set) it refuses the local-only choices: ``anonymous`` Calendar
-credentials, a Firestore emulator and a certificate URL that is not Google's.
+credentials, a Firestore emulator and a certificate URL that is not Google's. The logo
+(``ADDON_LOGO_URL``) must be on Google's hosts everywhere (:mod:`shared.logos`).
 docs/configuration.md lists the same names.
 """
 
@@ -17,6 +18,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from shared.errors import ConfigurationError
+from shared.logos import logo_url_problems
 
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 GOOGLE_CERTS_HOSTS = ("www.googleapis.com",)
@@ -48,6 +50,7 @@ class Settings:
     project: str
     sync_webhook_url: str
     addon_oauth_client_id: str
+    addon_logo_url: str  # conferenceSolution.iconUri: the add-on's logo, hosted by Google
     calendar_credentials: CalendarCredentialsMode = CalendarCredentialsMode.DELEGATED
     calendar_api_endpoint: str | None = None
     delegation_service_account: str | None = None
@@ -115,6 +118,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     client_id = env.get("ADDON_OAUTH_CLIENT_ID", "").strip()
     if not client_id:
         problems.append("ADDON_OAUTH_CLIENT_ID is required")
+    logo_url = env.get("ADDON_LOGO_URL", "")
+    problems.extend(logo_url_problems("ADDON_LOGO_URL", logo_url))
 
     mode_raw = env.get("CALENDAR_CREDENTIALS", "delegated").strip() or "delegated"
     try:
@@ -203,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         project=project,
         sync_webhook_url=webhook,
         addon_oauth_client_id=client_id,
+        addon_logo_url=logo_url,
         calendar_credentials=mode,
         calendar_api_endpoint=endpoint,
         delegation_service_account=delegator,

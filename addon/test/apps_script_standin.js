@@ -18,6 +18,12 @@
  *   outside the manifest's urlFetchWhitelist and, without muteHttpExceptions, throws on
  *   status >= 400 like the real one.
  * - ScriptApp.getIdentityToken returns the configured token; console records its lines.
+ * - The manifest (checkManifest, run by loadAddon): every conferenceSolution has its id,
+ *   name, logoUrl and onCreateFunction (Calendar manifest reference), and every logoUrl
+ *   (the solutions' and addOns.common's) is hosted by Google, as Google's conferencing guide
+ *   requires: https on *.googleusercontent.com, *.gstatic.com or storage.googleapis.com,
+ *   with a path (the rule of shared/logos.py; cases in logo_urls.json). What Apps Script
+ *   itself does with another host is not documented: the stand-in refuses to load it.
  *
  * Built ConferenceData offers printJson() (as in Apps Script) and snapshot(): a plain
  * object in Calendar v3 REST shape ({conferenceSolutionId, conferenceId, entryPoints,
@@ -51,6 +57,11 @@ const URI_SCHEMES = Object.freeze({
 });
 
 const AT_MOST_ONE = Object.freeze(['VIDEO', 'SIP', 'MORE']);
+
+/** A logo URL Calendar can show: the rule of shared/logos.py (no port, user name or '#'). */
+const GOOGLE_HOSTED_LOGO = new RegExp('^https://(?:(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\\.)+' +
+    '(?:googleusercontent|gstatic)\\.com|storage\\.googleapis\\.com)/' +
+    '[a-z0-9._~/%=+,;:@!$&()*?-]+$', 'i');
 
 class EnumValue {
   constructor(enumName, name) {
@@ -433,6 +444,53 @@ function createConferenceDataService({solutionIds}) {
   });
 }
 
+/** True when `url` is a logo URL hosted by Google (GOOGLE_HOSTED_LOGO). */
+function isGoogleHostedLogo(url) {
+  return typeof url === 'string' && GOOGLE_HOSTED_LOGO.test(url);
+}
+
+function invalidManifest(message) {
+  return new Error('Invalid manifest appsscript.json: ' + message);
+}
+
+function requireLogo(url, field) {
+  if (!isGoogleHostedLogo(url)) {
+    throw invalidManifest(`${field} ${JSON.stringify(url)} is not hosted by Google: a ` +
+        'conference solution\'s logo must be https on *.googleusercontent.com, ' +
+        '*.gstatic.com or storage.googleapis.com (e.g. the store-listing icon)');
+  }
+}
+
+/**
+ * Checks the add-on manifest as the stand-in's services rely on it: the conference
+ * solutions (id, name, logoUrl, onCreateFunction each a non-empty string, ids unique) and
+ * every logo (addOns.common.logoUrl too) hosted by Google. Throws `Invalid manifest
+ * appsscript.json: ...`.
+ */
+function checkManifest(manifest) {
+  const addOns = manifest && manifest.addOns;
+  const solutions = addOns && addOns.calendar && addOns.calendar.conferenceSolution;
+  if (!Array.isArray(solutions) || solutions.length === 0) {
+    throw invalidManifest('addOns.calendar.conferenceSolution must list the solutions');
+  }
+  requireLogo(addOns.common && addOns.common.logoUrl, 'addOns.common.logoUrl');
+  const ids = new Set();
+  solutions.forEach((solution, index) => {
+    const where = `conferenceSolution[${index}]`;
+    for (const field of ['id', 'name', 'logoUrl', 'onCreateFunction']) {
+      if (typeof solution[field] !== 'string' || solution[field].length === 0) {
+        throw invalidManifest(`${where}.${field} is required`);
+      }
+    }
+    if (ids.has(solution.id)) {
+      throw invalidManifest(`${where}.id ${JSON.stringify(solution.id)} is not unique`);
+    }
+    ids.add(solution.id);
+    requireLogo(solution.logoUrl, `${where}.logoUrl`);
+  });
+  return manifest;
+}
+
 /** True when `url` equals an allowlist prefix or lies below it (Apps Script's matching). */
 function allowedByWhitelist(url, prefixes) {
   return prefixes.some((prefix) => {
@@ -552,12 +610,12 @@ function createScriptApp(options) {
 
 /**
  * Loads the generated add-on in `buildDir` (appsscript.json, Config.gs, Code.gs) into a fresh
- * Apps Script stand-in. Options: identityToken (default 'stand-in-identity-token'),
- * identityTokenError (getIdentityToken throws it).
+ * Apps Script stand-in; a manifest that checkManifest refuses throws. Options: identityToken
+ * (default 'stand-in-identity-token'), identityTokenError (getIdentityToken throws it).
  */
 function loadAddon(buildDir, options = {}) {
   const read = (name) => fs.readFileSync(path.join(buildDir, name), 'utf8');
-  const manifest = JSON.parse(read('appsscript.json'));
+  const manifest = checkManifest(JSON.parse(read('appsscript.json')));
   const solutions = manifest.addOns.calendar.conferenceSolution;
   const scopes = manifest.oauthScopes || [];
   const urlFetch = createUrlFetchApp({whitelist: manifest.urlFetchWhitelist || [], scopes});
@@ -620,7 +678,7 @@ function addonBuildDir() {
   const dir = process.env.ADDON_BUILD_DIR || path.join(__dirname, '..', 'build');
   if (!fs.existsSync(path.join(dir, 'appsscript.json'))) {
     throw new Error(`no generated add-on in ${dir}: run "python -m addon.generate --provider ` +
-        `<provider> --function-url <url> --out ${dir}" or set ADDON_BUILD_DIR`);
+        `<provider> --function-url <url> --logo-url <url> --out ${dir}" or set ADDON_BUILD_DIR`);
   }
   return dir;
 }
@@ -630,7 +688,9 @@ module.exports = {
   ConferenceData,
   addonBuildDir,
   allowedByWhitelist,
+  checkManifest,
   createConferenceDataService,
   createUrlFetchApp,
+  isGoogleHostedLogo,
   loadAddon,
 };

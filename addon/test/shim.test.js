@@ -4,9 +4,17 @@
  */
 'use strict';
 
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const {addonBuildDir, allowedByWhitelist, loadAddon} = require('./apps_script_standin.js');
+const {
+  addonBuildDir,
+  allowedByWhitelist,
+  isGoogleHostedLogo,
+  loadAddon,
+} = require('./apps_script_standin.js');
 
 const BUILD_DIR = addonBuildDir();
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c3RhbmQtaW4.c2lnbmF0dXJl';
@@ -58,6 +66,31 @@ test('every manifest solution has its onCreateFunction in Code.gs', () => {
   }
   const names = addon.solutions.map((solution) => solution.onCreateFunction);
   assert.equal(new Set(names).size, names.length);
+});
+
+test('every logo of the manifest is hosted by Google, and it is one logo', () => {
+  const addon = load();
+  const logos = [addon.manifest.addOns.common.logoUrl,
+    ...addon.solutions.map((solution) => solution.logoUrl)];
+  for (const logo of logos) {
+    assert.ok(isGoogleHostedLogo(logo), logo);
+  }
+  assert.equal(new Set(logos).size, 1);
+});
+
+test('the stand-in refuses to load an add-on whose logo is not hosted by Google', (t) => {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'addon-logo-'));
+  t.after(() => fs.rmSync(copy, {recursive: true, force: true}));
+  for (const name of ['appsscript.json', 'Code.gs', 'Config.gs']) {
+    fs.copyFileSync(path.join(BUILD_DIR, name), path.join(copy, name));
+  }
+  const manifest = JSON.parse(fs.readFileSync(path.join(copy, 'appsscript.json'), 'utf8'));
+  const foreign = 'https://meet.jit.si/images/favicon.svg';
+  manifest.addOns.calendar.conferenceSolution[0].logoUrl = foreign;
+  fs.writeFileSync(path.join(copy, 'appsscript.json'), JSON.stringify(manifest));
+
+  assert.throws(() => loadAddon(copy), (error) => error.message.includes(
+      `conferenceSolution[0].logoUrl ${JSON.stringify(foreign)} is not hosted by Google`));
 });
 
 test('each onCreateFunction sends its own solution id', () => {

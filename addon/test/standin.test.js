@@ -6,9 +6,12 @@ const assert = require('node:assert/strict');
 const {
   LIMITS,
   allowedByWhitelist,
+  checkManifest,
   createConferenceDataService,
   createUrlFetchApp,
+  isGoogleHostedLogo,
 } = require('./apps_script_standin.js');
+const LOGO_URLS = require('./logo_urls.json');
 
 const CDS = createConferenceDataService({solutionIds: ['1', '2']});
 const INVALID = /Invalid argument: /;
@@ -206,6 +209,60 @@ test('enum arguments must be the service\'s enum values', () => {
   assert.throws(() => CDS.newConferenceError().setConferenceErrorType('TEMPORARY'), INVALID);
   assert.throws(() => CDS.newEntryPoint().setEntryPointType(CDS.EntryPointFeature.TOLL), INVALID);
   assert.throws(() => builder().addEntryPoint({}), INVALID);
+});
+
+const LOGO = 'https://lh3.googleusercontent.com/listing-icon=s32';
+const INVALID_MANIFEST = /Invalid manifest appsscript\.json: /;
+
+function manifestWith({commonLogo = LOGO, solutionLogo = LOGO, solution = {}} = {}) {
+  return {
+    addOns: {
+      common: {name: 'Meetings', logoUrl: commonLogo},
+      calendar: {
+        conferenceSolution: [
+          {id: '1', name: 'Meeting', logoUrl: LOGO, onCreateFunction: 'onCreateConference_1'},
+          {id: '2', name: 'Recorded', logoUrl: solutionLogo, onCreateFunction: 'onCreate_2',
+            ...solution},
+        ],
+      },
+    },
+  };
+}
+
+test('logos on Google hosts are accepted, in the solutions and addOns.common', () => {
+  assert.ok(LOGO_URLS.accepted.length >= 5);
+  for (const url of LOGO_URLS.accepted) {
+    assert.equal(isGoogleHostedLogo(url), true, url);
+    checkManifest(manifestWith({commonLogo: url, solutionLogo: url}));
+  }
+});
+
+test('a logo off Google hosts is refused, in a solution or in addOns.common', () => {
+  for (const url of [...LOGO_URLS.refused, null, 42]) {
+    const shown = JSON.stringify(url);
+    assert.equal(isGoogleHostedLogo(url), false, shown);
+    assert.throws(() => checkManifest(manifestWith({commonLogo: url})),
+        /addOns\.common\.logoUrl .* is not hosted by Google/, shown);
+    assert.throws(() => checkManifest(manifestWith({solutionLogo: url})),
+        INVALID_MANIFEST, shown);
+  }
+  const noCommon = manifestWith();
+  delete noCommon.addOns.common;
+  assert.throws(() => checkManifest(noCommon), /addOns\.common\.logoUrl undefined/);
+  const lookalike = 'https://evilgoogleusercontent.com/l.png';
+  assert.throws(() => checkManifest(manifestWith({solutionLogo: lookalike})),
+      (error) => error.message.includes(
+          `conferenceSolution[1].logoUrl ${JSON.stringify(lookalike)} is not hosted by Google`));
+});
+
+test('a manifest solution needs its id, name, logoUrl and onCreateFunction, ids unique', () => {
+  for (const field of ['id', 'name', 'logoUrl', 'onCreateFunction']) {
+    assert.throws(() => checkManifest(manifestWith({solution: {[field]: ''}})),
+        new RegExp(`conferenceSolution\\[1\\]\\.${field} is required`), field);
+  }
+  assert.throws(() => checkManifest(manifestWith({solution: {id: '1'}})), /not unique/);
+  assert.throws(() => checkManifest({addOns: {calendar: {conferenceSolution: []}}}),
+      INVALID_MANIFEST);
 });
 
 test('UrlFetchApp matches the allowlist as Apps Script does', () => {

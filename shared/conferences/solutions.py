@@ -1,7 +1,9 @@
 """Conference solutions: the variants of the deployment's provider, from ``solutions.json``.
 
 The add-on manifest is generated from the same file (``addon/generate.py``), so the ids
-Calendar sends always match the ones this module knows.
+Calendar sends always match the ones this module knows. A solution's logo is not here: it is
+the deployment's ``ADDON_LOGO_URL`` (an image Google hosts; :mod:`shared.logos`), the same
+for every solution.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ class Solution:
 
     id: str
     name: str
-    logo_url: str
     options: dict[str, Any] = field(default_factory=dict, hash=False)
 
 
@@ -38,7 +39,6 @@ def _parse(provider: str, raw: object) -> dict[str, Solution]:
             solution = Solution(
                 id=str(item["id"]),
                 name=str(item["name"]),
-                logo_url=str(item["logoUrl"]),
                 options=dict(item.get("options") or {}),
             )
         except KeyError as err:

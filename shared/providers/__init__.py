@@ -2,7 +2,8 @@
 
 ``CONFERENCE_PROVIDER`` is ``jitsi`` (default), ``zoom``, or ``package.module:factory``
 for a provider of your own (a callable taking the Settings and returning a Provider;
-the tests use this for a counting provider).
+the tests use this for a counting provider). Every provider shows its conferences with
+the deployment's logo, ``settings.addon_logo_url``, as ``conferenceSolution.iconUri``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def provider_from_settings(settings: Settings) -> Provider:
     if name == "jitsi":
         from shared.providers.jitsi import JitsiProvider
 
-        return JitsiProvider(settings.jitsi_base_url)
+        return JitsiProvider(settings.jitsi_base_url, logo_url=settings.addon_logo_url)
     if name == "zoom":
         from shared.providers.zoom.provider import ZoomProvider
 
@@ -33,6 +34,7 @@ def provider_from_settings(settings: Settings) -> Provider:
             account_id=zoom.account_id,
             client_id=zoom.client_id,
             client_secret=zoom.client_secret,
+            logo_url=settings.addon_logo_url,
             api_base=zoom.api_base,
             oauth_url=zoom.oauth_url,
             max_retry_seconds=settings.provider_retry_seconds,

@@ -2,8 +2,10 @@
 
 A provider turns a :class:`MeetingSpec` (what a meeting is built from, derived from the
 Calendar event) into a meeting on the conferencing service and returns the Calendar v3
-ConferenceData for it. One provider per deployment (``CONFERENCE_PROVIDER``); the
-conference solutions (``shared/conferences/solutions.json``) are its variants.
+ConferenceData for it, whose ``conferenceSolution`` is the solution's name and the
+deployment's logo (``ADDON_LOGO_URL``: Calendar shows only logos Google hosts). One provider
+per deployment (``CONFERENCE_PROVIDER``); the conference solutions
+(``shared/conferences/solutions.json``) are its variants.
 
 Errors: providers raise :class:`shared.errors.TransientFailure` for what may pass on retry
 (5xx, 429, timeouts, unreadable answers), :class:`shared.errors.AccessDenied` when the host

@@ -31,8 +31,9 @@ def room_name(request_key: str) -> str:
 class JitsiProvider:
     name = "jitsi"
 
-    def __init__(self, base_url: str = "https://meet.jit.si") -> None:
+    def __init__(self, base_url: str = "https://meet.jit.si", *, logo_url: str) -> None:
         self._base_url = base_url.rstrip("/")
+        self._logo_url = logo_url
 
     def relevant(self, spec: MeetingSpec) -> dict[str, Any]:
         # A Jitsi room does not depend on the event at all: no change needs a call.
@@ -44,7 +45,7 @@ class JitsiProvider:
             ConferenceDataBuilder()
             .set_conference_id(room)
             .set_conference_solution(
-                ConferenceSolution(name=solution.name, icon_uri=solution.logo_url)
+                ConferenceSolution(name=solution.name, icon_uri=self._logo_url)
             )
             .add_entry_point(
                 EntryPoint(type=EntryPointType.VIDEO, uri=url, label=url.split("://", 1)[-1])

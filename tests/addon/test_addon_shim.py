@@ -28,12 +28,16 @@ from addon.generate import (
     generate,
     known_providers,
 )
+from local.stack import LOGO_URL
 from shared.conferences.solutions import solutions_for
 from shared.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_TESTS = ROOT / "addon" / "test"
 FUNCTION_URL = "https://europe-west1-bundle-test.cloudfunctions.net/create-conference"
+LOGO_CASES: dict[str, list[str]] = json.loads(
+    (NODE_TESTS / "logo_urls.json").read_text(encoding="utf-8")
+)
 PROVIDERS = known_providers()
 ERROR_TYPES = (
     "AUTHENTICATION",
@@ -76,7 +80,7 @@ JITSI_LIKE: dict[str, Any] = {
     "conferenceSolution": {
         "key": {"type": "addOn"},
         "name": "Jitsi Meet",
-        "iconUri": "https://meet.jit.si/images/favicon.svg",
+        "iconUri": LOGO_URL,
     },
     "conferenceId": "BundleWeeklySync-7f3a9c21",
     "entryPoints": [
@@ -93,7 +97,7 @@ ZOOM_LIKE: dict[str, Any] = {
     "conferenceSolution": {
         "key": {"type": "addOn"},
         "name": "Zoom Meeting",
-        "iconUri": "https://st1.zoom.us/zoom.ico",
+        "iconUri": LOGO_URL,
     },
     "conferenceId": "85746065432",
     "entryPoints": [
@@ -178,9 +182,12 @@ def read_manifest(out: Path) -> dict[str, Any]:
     return manifest
 
 
-def run_generate_cli(*args: str, out: Path) -> subprocess.CompletedProcess[str]:
+def run_generate_cli(
+    *args: str, out: Path, logo_url: str | None = LOGO_URL
+) -> subprocess.CompletedProcess[str]:
+    logo = [] if logo_url is None else ["--logo-url", logo_url]
     return subprocess.run(
-        [sys.executable, "-m", "addon.generate", *args, "--out", str(out)],
+        [sys.executable, "-m", "addon.generate", *args, *logo, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -196,7 +203,7 @@ def test_providers_are_listed() -> None:
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_manifest_matches_solutions(provider: str, tmp_path: Path) -> None:
-    written = generate(provider, FUNCTION_URL, tmp_path)
+    written = generate(provider, FUNCTION_URL, tmp_path, logo_url=LOGO_URL)
 
     assert sorted(path.name for path in written) == sorted([MANIFEST_FILE, CODE_FILE, CONFIG_FILE])
     manifest = read_manifest(tmp_path)
@@ -215,17 +222,13 @@ def test_manifest_matches_solutions(provider: str, tmp_path: Path) -> None:
     entries = manifest["addOns"]["calendar"]["conferenceSolution"]
     assert [entry["id"] for entry in entries] == list(solutions)
     for entry in entries:
-        solution = solutions[entry["id"]]
-        assert (entry["name"], entry["logoUrl"]) == (solution.name, solution.logo_url)
-    assert manifest["addOns"]["common"] == {
-        "name": solutions["1"].name,
-        "logoUrl": solutions["1"].logo_url,
-    }
+        assert (entry["name"], entry["logoUrl"]) == (solutions[entry["id"]].name, LOGO_URL)
+    assert manifest["addOns"]["common"] == {"name": solutions["1"].name, "logoUrl": LOGO_URL}
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_each_solution_has_its_function(provider: str, tmp_path: Path) -> None:
-    generate(provider, FUNCTION_URL, tmp_path)
+    generate(provider, FUNCTION_URL, tmp_path, logo_url=LOGO_URL)
 
     code = (tmp_path / CODE_FILE).read_text(encoding="utf-8")
     entries = read_manifest(tmp_path)["addOns"]["calendar"]["conferenceSolution"]
@@ -240,7 +243,7 @@ def test_each_solution_has_its_function(provider: str, tmp_path: Path) -> None:
 
 
 def test_config_holds_the_url_as_a_js_string(tmp_path: Path) -> None:
-    generate("jitsi", FUNCTION_URL, tmp_path)
+    generate("jitsi", FUNCTION_URL, tmp_path, logo_url=LOGO_URL)
 
     config = (tmp_path / CONFIG_FILE).read_text(encoding="utf-8")
     match = re.search(r"^var CREATE_CONFERENCE_URL = (.+);$", config, re.MULTILINE)
@@ -249,7 +252,7 @@ def test_config_holds_the_url_as_a_js_string(tmp_path: Path) -> None:
 
 
 def test_url_without_path_gets_a_slash(tmp_path: Path) -> None:
-    generate("jitsi", "https://create-conference-abc123-ew.a.run.app", tmp_path)
+    generate("jitsi", "https://create-conference-abc123-ew.a.run.app", tmp_path, logo_url=LOGO_URL)
 
     assert read_manifest(tmp_path)["urlFetchWhitelist"] == [
         "https://create-conference-abc123-ew.a.run.app/"
@@ -257,7 +260,7 @@ def test_url_without_path_gets_a_slash(tmp_path: Path) -> None:
 
 
 def test_add_on_name_is_configurable(tmp_path: Path) -> None:
-    generate("zoom", FUNCTION_URL, tmp_path, add_on_name="Acme Meetings")
+    generate("zoom", FUNCTION_URL, tmp_path, logo_url=LOGO_URL, add_on_name="Acme Meetings")
 
     assert read_manifest(tmp_path)["addOns"]["common"]["name"] == "Acme Meetings"
 
@@ -310,6 +313,73 @@ def test_cli_refuses_http_unless_allowed(tmp_path: Path) -> None:
     assert read_manifest(tmp_path)["urlFetchWhitelist"] == [url]
 
 
+@pytest.mark.parametrize("logo_url", LOGO_CASES["accepted"])
+def test_every_google_host_is_accepted_as_the_logo(logo_url: str, tmp_path: Path) -> None:
+    generate("zoom", FUNCTION_URL, tmp_path, logo_url=logo_url)
+
+    manifest = read_manifest(tmp_path)
+    entries = manifest["addOns"]["calendar"]["conferenceSolution"]
+    assert {entry["logoUrl"] for entry in entries} == {logo_url}
+    assert manifest["addOns"]["common"]["logoUrl"] == logo_url
+
+
+@pytest.mark.parametrize("logo_url", LOGO_CASES["refused"])
+def test_a_logo_off_google_hosts_is_refused(logo_url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        generate("jitsi", FUNCTION_URL, tmp_path, logo_url=logo_url)
+
+    assert [p for p in refused.value.problems if p.startswith("--logo-url")] != []
+    assert not (tmp_path / MANIFEST_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    "logo_url",
+    [
+        "https://meet.jit.si/images/favicon.svg",
+        "https://evilgoogleusercontent.com/logo.png",
+        "https://lh3.googleusercontent.com.evil.org/logo.png",
+        "http://lh3.googleusercontent.com/logo.png",
+    ],
+)
+def test_cli_refuses_a_logo_off_google_hosts(logo_url: str, tmp_path: Path) -> None:
+    result = run_generate_cli(
+        "--provider", "jitsi", "--function-url", FUNCTION_URL, out=tmp_path, logo_url=logo_url
+    )
+
+    assert result.returncode == EXIT_REFUSED
+    assert "addon.generate: --logo-url" in result.stderr
+    assert not (tmp_path / MANIFEST_FILE).exists()
+
+
+def test_cli_needs_a_logo_url(tmp_path: Path) -> None:
+    result = run_generate_cli(
+        "--provider", "jitsi", "--function-url", FUNCTION_URL, out=tmp_path, logo_url=None
+    )
+
+    assert result.returncode == EXIT_REFUSED
+    assert "--logo-url" in result.stderr
+    assert not (tmp_path / MANIFEST_FILE).exists()
+
+
+def test_cli_lists_every_problem_at_once(tmp_path: Path) -> None:
+    result = run_generate_cli(
+        "--provider",
+        "skype",
+        "--function-url",
+        "ftp://example.com/x",
+        out=tmp_path,
+        logo_url="https://st1.zoom.us/zoom.ico",
+    )
+
+    assert result.returncode == EXIT_REFUSED
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[1].split()[0] for line in lines] == [
+        "--function-url",
+        "--logo-url",
+        "unknown",
+    ]
+
+
 def test_cli_refuses_unknown_provider(tmp_path: Path) -> None:
     result = run_generate_cli("--provider", "skype", "--function-url", FUNCTION_URL, out=tmp_path)
 
@@ -347,7 +417,7 @@ def run_node_shim_tests(
         pytest.fail("node is not on PATH (Node 20 is needed for the add-on tests; see README)")
     build = tmp_path / "build"
     fixtures = tmp_path / "fixtures"
-    generate(provider, FUNCTION_URL, build)
+    generate(provider, FUNCTION_URL, build, logo_url=LOGO_URL)
     write_shim_fixtures(fixtures, answers)
     return subprocess.run(
         [node, "--test", str(NODE_TESTS) + os.sep],

@@ -39,6 +39,7 @@ JITSI_SETTINGS = {
     "ADDON_OAUTH_CLIENT_ID": "1234567890-abcdef.apps.googleusercontent.com",
     "ALLOWED_DOMAINS": "example.com,Example.org",
     "CONFERENCE_PROVIDER": "jitsi",
+    "ADDON_LOGO_URL": "https://lh3.googleusercontent.com/acme-listing-icon=s32",
 }
 ZOOM_SETTINGS = {
     **JITSI_SETTINGS,

@@ -16,6 +16,7 @@ from google.cloud import firestore
 
 from local.fakes.calendar_server import CalendarServer
 from local.ports import free_port
+from local.stack import LOGO_URL
 from shared.google.calendar_api import CalendarApi
 from shared.google.credentials import LocalUserCredentials
 from shared.state.calendars import CalendarStore
@@ -64,6 +65,7 @@ def function_settings(calendar: CalendarServer) -> dict[str, str]:
         "GOOGLE_CLOUD_PROJECT": PROJECT,
         "SYNC_WEBHOOK_URL": "https://sync.example.com/",
         "ADDON_OAUTH_CLIENT_ID": "tool-test.apps.googleusercontent.com",
+        "ADDON_LOGO_URL": LOGO_URL,
         "CALENDAR_CREDENTIALS": "anonymous",
         "CALENDAR_API_ENDPOINT": calendar.api_endpoint,
     }

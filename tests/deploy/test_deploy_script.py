@@ -16,6 +16,7 @@ import pytest
 from shared.google.credentials import CALENDAR_SCOPES
 from tests.deploy.conftest import (
     JITSI_SETTINGS,
+    REPO_ROOT,
     ZOOM_SETTINGS,
     FakeCloud,
     run_deploy,
@@ -48,6 +49,10 @@ REQUIRED_APIS = {
     "cloudscheduler.googleapis.com",
 }
 SECRET_VALUE = "zoom-secret-value-that-must-never-appear"
+LOGO_URL = JITSI_SETTINGS["ADDON_LOGO_URL"]
+LOGO_CASES: dict[str, list[str]] = json.loads(
+    (REPO_ROOT / "addon" / "test" / "logo_urls.json").read_text(encoding="utf-8")
+)
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -203,6 +208,10 @@ def test_dry_run_prints_the_whole_plan_in_order_and_calls_no_gcloud(
     create_env = env_vars(select(commands, "gcloud", "functions", "deploy", "create-conference")[0])
     assert create_env["SYNC_WEBHOOK_URL"] == "<sync-events URL>"
     assert flag(generate[0], "function-url") == "<create-conference URL>"
+    assert flag(generate[0], "logo-url") == LOGO_URL
+    assert f"(ADDON_LOGO_URL): {LOGO_URL}" in result.stdout
+    for argv in deploys(commands):
+        assert env_vars(argv)["ADDON_LOGO_URL"] == LOGO_URL
     assert "nothing was changed" in result.stdout
 
 
@@ -251,6 +260,7 @@ def test_missing_settings_are_all_named_before_any_gcloud_call(
         "ADDON_OAUTH_CLIENT_ID",
         "ALLOWED_DOMAINS",
         "CONFERENCE_PROVIDER",
+        "ADDON_LOGO_URL",
     ):
         assert f"{name} is required" in result.stderr
     assert cloud.calls() == []
@@ -293,6 +303,49 @@ def test_invalid_values_are_all_reported(repo: Path, cloud: FakeCloud) -> None:
     ):
         assert fragment in result.stderr
     assert cloud.calls() == []
+
+
+@pytest.mark.parametrize("logo_url", [url for url in LOGO_CASES["refused"] if url])
+def test_a_logo_off_google_hosts_is_refused_before_any_gcloud_call(
+    repo: Path, cloud: FakeCloud, logo_url: str
+) -> None:
+    result = run_deploy(repo, cloud, {**JITSI_SETTINGS, "ADDON_LOGO_URL": logo_url})
+
+    assert result.returncode == 2
+    assert "ADDON_LOGO_URL must be an https:// URL of an image on *.googleusercontent.com" in (
+        result.stderr
+    )
+    assert "addon/logos/jitsi-32.png" in result.stderr
+    assert cloud.calls() == []
+    assert not (repo / "build").exists()
+
+
+@pytest.mark.parametrize("logo_url", LOGO_CASES["accepted"])
+def test_every_google_host_is_accepted_and_reaches_the_add_on_and_the_functions(
+    repo: Path, tripwire: FakeCloud, logo_url: str
+) -> None:
+    result = run_deploy(repo, tripwire, {**JITSI_SETTINGS, "ADDON_LOGO_URL": logo_url}, "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    commands = plan(result.stdout)
+    [generate] = [c for c in commands if "addon.generate" in c]
+    assert flag(generate, "logo-url") == logo_url
+    assert {env_vars(argv)["ADDON_LOGO_URL"] for argv in deploys(commands)} == {logo_url}
+
+
+def test_the_logo_url_is_read_from_the_config_file(repo: Path, tripwire: FakeCloud) -> None:
+    settings = {name: value for name, value in JITSI_SETTINGS.items() if name != "ADDON_LOGO_URL"}
+    config = repo / "logo.env"
+    config.write_text(
+        "ADDON_LOGO_URL='https://storage.googleapis.com/acme-logos/jitsi-128.png'\n",
+        encoding="utf-8",
+    )
+
+    result = run_deploy(repo, tripwire, settings, "--config", str(config), "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    [generate] = [c for c in plan(result.stdout) if "addon.generate" in c]
+    assert flag(generate, "logo-url") == "https://storage.googleapis.com/acme-logos/jitsi-128.png"
 
 
 def test_config_file_is_read_and_the_environment_wins(repo: Path, tripwire: FakeCloud) -> None:
@@ -380,6 +433,7 @@ def test_first_run_creates_everything_completely_and_in_order(repo: Path, cloud:
             "CALENDAR_CREDENTIALS": "delegated",
             "DELEGATION_SERVICE_ACCOUNT": DELEGATE,
             "CONFERENCE_PROVIDER": "jitsi",
+            "ADDON_LOGO_URL": LOGO_URL,
             "FUNCTION_TIMEOUT_SECONDS": timeouts[name],
             "THREADS": flag(argv, "concurrency"),
         }
@@ -425,7 +479,11 @@ def test_first_run_creates_everything_completely_and_in_order(repo: Path, cloud:
         assert (staged / "shared" / "__init__.py").is_file()
     config_gs = (repo / "addon" / "build" / "Config.gs").read_text(encoding="utf-8")
     assert f'CREATE_CONFERENCE_URL = "{CREATE_URL}' in config_gs
-    assert (repo / "addon" / "build" / "appsscript.json").is_file()
+    manifest = json.loads((repo / "addon" / "build" / "appsscript.json").read_text("utf-8"))
+    assert manifest["addOns"]["common"]["logoUrl"] == LOGO_URL
+    assert {s["logoUrl"] for s in manifest["addOns"]["calendar"]["conferenceSolution"]} == {
+        LOGO_URL
+    }
     assert snapshot(repo) == before  # nothing written outside build/ and addon/build/
     # One client id to grant domain-wide delegation to: conf-delegate's.
     client_lines = [line for line in result.stdout.splitlines() if "client id:" in line]

@@ -28,6 +28,7 @@ from google.cloud import firestore
 from local.fakes.calendar_server import CalendarServer
 from local.fakes.token_issuer import TokenIssuer
 from local.ports import free_port, port_open, wait_until
+from local.stack import LOGO_URL
 from tests.deploy.conftest import PROJECT, REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -188,6 +189,7 @@ def services(
         "CALENDAR_API_ENDPOINT": calendar.api_endpoint,
         "GOOGLE_ID_TOKEN_CERTS_URL": issuer.certs_url,
         "ADDON_OAUTH_CLIENT_ID": AUDIENCE,
+        "ADDON_LOGO_URL": LOGO_URL,
         "ALLOWED_DOMAINS": DOMAIN,
         "CONFERENCE_PROVIDER": "jitsi",
         "SYNC_WEBHOOK_URL": f"http://127.0.0.1:{sync_port}/",

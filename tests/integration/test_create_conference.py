@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from local.function_process import FunctionProcess
+from local.stack import LOGO_URL
 from shared.conferences.conference_data import validate_conference_data
 from tests.support.calendar_user import CalendarUser, timed_event
 from tests.support.stack import Stack
@@ -59,7 +60,11 @@ def test_existing_event_gets_a_conference_and_a_mapping(stack: Stack) -> None:
     data = conference(stack.create_conference(ALICE, ALICE, event["id"]))
 
     validate_conference_data(data)
-    assert data["conferenceSolution"]["key"]["type"] == "addOn"
+    assert data["conferenceSolution"] == {
+        "key": {"type": "addOn"},
+        "name": "Jitsi Meet",
+        "iconUri": LOGO_URL,  # ADDON_LOGO_URL, as in the add-on's manifest
+    }
     assert data["entryPoints"][0]["uri"].startswith("https://meet.jit.si/cal-")
     creates = stack.provider_calls("create")
     assert len(creates) == 1
@@ -465,7 +470,12 @@ def test_ids_at_the_limit_are_accepted(stack: Stack) -> None:
 def test_missing_settings_stop_the_instance_at_start_naming_each(
     stack: Stack, tmp_path: Path
 ) -> None:
-    env = {"GOOGLE_CLOUD_PROJECT": "", "SYNC_WEBHOOK_URL": "", "ADDON_OAUTH_CLIENT_ID": ""}
+    env = {
+        "GOOGLE_CLOUD_PROJECT": "",
+        "SYNC_WEBHOOK_URL": "",
+        "ADDON_OAUTH_CLIENT_ID": "",
+        "ADDON_LOGO_URL": "",
+    }
     process = FunctionProcess("create_conference", "create_conference", env, tmp_path / "bad.log")
 
     with pytest.raises(RuntimeError, match="exited"):
@@ -478,6 +488,7 @@ def test_missing_settings_stop_the_instance_at_start_naming_each(
         "GOOGLE_CLOUD_PROJECT",
         "SYNC_WEBHOOK_URL",
         "ADDON_OAUTH_CLIENT_ID",
+        "ADDON_LOGO_URL",
         "ALLOWED_DOMAINS",
         "DELEGATION_SERVICE_ACCOUNT",
     ):

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from local.fakes.zoom_server import Call
+from local.stack import LOGO_URL
 from shared.conferences.conference_data import validate_conference_data
 from shared.state.calendars import calendar_doc_id
 from tests.support.calendar_user import CalendarUser, timed_event
@@ -107,6 +108,7 @@ def test_a_created_event_gets_a_zoom_meeting_with_video_phones_and_more(
     meeting_id = str(meeting["id"])
     assert data["conferenceId"] == meeting_id
     assert data["conferenceSolution"]["name"] == "Zoom Meeting"
+    assert data["conferenceSolution"]["iconUri"] == LOGO_URL
     assert data["parameters"]["addOnParameters"]["parameters"]["meetingUuid"] == meeting["uuid"]
     entry_points = data["entryPoints"]
     types = [entry["entryPointType"] for entry in entry_points]

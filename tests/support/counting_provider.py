@@ -31,9 +31,9 @@ FAULTS = ("_test_provider", "faults")
 class CountingProvider:
     name = "jitsi"
 
-    def __init__(self, client: firestore.Client, base_url: str) -> None:
+    def __init__(self, client: firestore.Client, base_url: str, logo_url: str) -> None:
         self._client = client
-        self._inner = JitsiProvider(base_url)
+        self._inner = JitsiProvider(base_url, logo_url=logo_url)
 
     def relevant(self, spec: MeetingSpec) -> dict[str, Any]:
         # Unlike Jitsi, pretend the meeting is built from the event, as Zoom's is.
@@ -105,4 +105,6 @@ class CountingProvider:
 
 
 def make(settings: Settings) -> CountingProvider:
-    return CountingProvider(firestore_client(settings.project), settings.jitsi_base_url)
+    return CountingProvider(
+        firestore_client(settings.project), settings.jitsi_base_url, settings.addon_logo_url
+    )

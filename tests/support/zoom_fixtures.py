@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from local.fakes.zoom_server import ZoomServer
+from local.stack import LOGO_URL
 from shared.conferences.solutions import Solution, solutions_for
 from shared.providers.base import MeetingSpec
 from shared.providers.zoom.provider import ZoomProvider
@@ -94,6 +95,7 @@ def make_provider(zoom: ZoomServer, clock: FakeClock) -> Iterator[ProviderFactor
             "account_id": ACCOUNT_ID,
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
+            "logo_url": LOGO_URL,
             "api_base": zoom.api_base,
             "oauth_url": zoom.oauth_url,
             "clock": clock,

@@ -1,4 +1,5 @@
-"""Settings: every problem named at once; Cloud Run refuses the local-only choices."""
+"""Settings: every problem named at once; Cloud Run refuses the local-only choices; the
+logo is on Google's hosts everywhere."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import pytest
 from shared.config import CalendarCredentialsMode, load_settings
 from shared.errors import ConfigurationError
 
+LOGO_URL = "https://lh3.googleusercontent.com/listing-icon=s32"
 LOCAL = {
     "GOOGLE_CLOUD_PROJECT": "p",
     "SYNC_WEBHOOK_URL": "https://sync.example.com/",
     "ADDON_OAUTH_CLIENT_ID": "client",
+    "ADDON_LOGO_URL": LOGO_URL,
     "CALENDAR_CREDENTIALS": "anonymous",
 }
 DEPLOYED = {
     "GOOGLE_CLOUD_PROJECT": "p",
     "SYNC_WEBHOOK_URL": "https://sync.example.com/",
     "ADDON_OAUTH_CLIENT_ID": "client",
+    "ADDON_LOGO_URL": LOGO_URL,
     "ALLOWED_DOMAINS": "Example.com, other.org",
     "DELEGATION_SERVICE_ACCOUNT": "conf-create@p.iam.gserviceaccount.com",
     "K_SERVICE": "create-conference",
@@ -36,6 +40,7 @@ def test_every_missing_name_is_listed_at_once() -> None:
         "GOOGLE_CLOUD_PROJECT",
         "SYNC_WEBHOOK_URL",
         "ADDON_OAUTH_CLIENT_ID",
+        "ADDON_LOGO_URL",
         "ALLOWED_DOMAINS",
         "DELEGATION_SERVICE_ACCOUNT",
     ):
@@ -50,6 +55,7 @@ def test_deployed_settings_load_with_defaults() -> None:
     assert settings.id_token_certs_url == "https://www.googleapis.com/oauth2/v1/certs"
     assert settings.conference_provider == "jitsi"
     assert settings.jitsi_base_url == "https://meet.jit.si"
+    assert settings.addon_logo_url == LOGO_URL
     assert settings.reservation_lease_seconds == 60.0
 
 
@@ -117,6 +123,39 @@ def test_zoom_secret_is_not_in_the_settings_repr() -> None:
 )
 def test_invalid_values_are_named(extra: dict[str, str], problem: str) -> None:
     assert problem in problems_of({**LOCAL, **extra})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://lh3.googleusercontent.com/AbCdEf=s32",
+        "https://fonts.gstatic.com/s/i/logo.png",
+        "https://storage.googleapis.com/acme-logos/jitsi-128.png",
+    ],
+)
+@pytest.mark.parametrize("base", [LOCAL, DEPLOYED], ids=["local", "cloud-run"])
+def test_a_google_hosted_logo_is_the_solutions_icon(base: dict[str, str], url: str) -> None:
+    assert load_settings({**base, "ADDON_LOGO_URL": url}).addon_logo_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://meet.jit.si/images/favicon.svg",
+        "https://evilgoogleusercontent.com/logo.png",
+        "https://googleusercontent.com.evil.org/logo.png",
+        "http://lh3.googleusercontent.com/logo.png",
+        "https://lh3.googleusercontent.com/",
+    ],
+)
+@pytest.mark.parametrize("base", [LOCAL, DEPLOYED], ids=["local", "cloud-run"])
+def test_a_logo_off_google_hosts_is_a_configuration_error(base: dict[str, str], url: str) -> None:
+    with pytest.raises(ConfigurationError) as failure:
+        load_settings({**base, "ADDON_LOGO_URL": url, "SYNC_WEBHOOK_URL": ""})
+
+    logo = [p for p in failure.value.problems if p.startswith("ADDON_LOGO_URL")]
+    assert len(logo) == 1
+    assert "SYNC_WEBHOOK_URL is required" in failure.value.problems  # named together
 
 
 def test_a_custom_provider_factory_is_accepted() -> None:

@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "shared.errors",
         "shared.clock",
         "shared.config",
+        "shared.logos",
         "shared.structured_logging",
         "shared.retries",
     ),

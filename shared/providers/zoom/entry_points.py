@@ -121,19 +121,24 @@ def _numeric(value: Any) -> str | None:
     return value if isinstance(value, str) and _DIGITS.match(value) else None
 
 
-def build_conference_data(meeting: Mapping[str, Any], solution: Solution) -> dict[str, Any]:
-    """ConferenceData of ``meeting`` (a Zoom meeting object); TransientFailure when the
+def build_conference_data(
+    meeting: Mapping[str, Any], solution: Solution, logo_url: str
+) -> dict[str, Any]:
+    """ConferenceData of ``meeting`` (a Zoom meeting object), shown with the solution's name
+    and ``logo_url`` (``ADDON_LOGO_URL``); TransientFailure when the
     object lacks what joining needs (``id``, an http(s) ``join_url``) or holds something
     unparsable (a malformed URL)."""
     try:
-        return _build_conference_data(meeting, solution)
+        return _build_conference_data(meeting, solution, logo_url)
     except InvalidConferenceData:
         raise  # a rule of ours broken: not Zoom's answer
     except ValueError as err:  # urlsplit on "https://[x", and the like
         raise TransientFailure("Zoom answered a meeting that cannot be parsed") from err
 
 
-def _build_conference_data(meeting: Mapping[str, Any], solution: Solution) -> dict[str, Any]:
+def _build_conference_data(
+    meeting: Mapping[str, Any], solution: Solution, logo_url: str
+) -> dict[str, Any]:
     meeting_id = meeting_id_of(meeting)
     join_url = meeting.get("join_url")
     if (
@@ -156,7 +161,7 @@ def _build_conference_data(meeting: Mapping[str, Any], solution: Solution) -> di
     builder = (
         ConferenceDataBuilder()
         .set_conference_id(meeting_id)
-        .set_conference_solution(ConferenceSolution(name=solution.name, icon_uri=solution.logo_url))
+        .set_conference_solution(ConferenceSolution(name=solution.name, icon_uri=logo_url))
         .add_entry_point(
             EntryPoint(
                 type=EntryPointType.VIDEO,

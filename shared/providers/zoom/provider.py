@@ -422,6 +422,7 @@ class ZoomProvider:
         account_id: str,
         client_id: str,
         client_secret: str,
+        logo_url: str,
         api_base: str = "https://api.zoom.us/v2",
         oauth_url: str = "https://zoom.us/oauth/token",
         session_factory: Callable[[], requests.Session] = requests.Session,
@@ -433,6 +434,7 @@ class ZoomProvider:
         self._account_id = account_id
         self._client_id = client_id
         self._client_secret = client_secret
+        self._logo_url = logo_url
         self._api_base = api_base.rstrip("/")
         self._oauth_url = oauth_url
         self._session_factory = session_factory
@@ -547,7 +549,7 @@ class ZoomProvider:
         patched = self._call("update", "PATCH", path, json_body=body)
         response = self._call("read", "GET", path)
         meeting = _json_object(response, "read")
-        data = build_conference_data(meeting, solution)
+        data = build_conference_data(meeting, solution, self._logo_url)
         logger.info(
             "zoom meeting updated",
             extra=fields(
@@ -810,7 +812,7 @@ class ZoomProvider:
         """ConferenceData of a meeting this creation made; when it breaks a Calendar rule
         the meeting is deleted again (nobody could ever be given its link)."""
         try:
-            return build_conference_data(meeting, solution)
+            return build_conference_data(meeting, solution, self._logo_url)
         except InvalidConferenceData as invalid:
             logger.error(
                 "zoom meeting gives invalid ConferenceData; deleting it",

@@ -115,7 +115,7 @@ def test_an_unknown_solution_is_forbidden() -> None:
 
 
 def test_a_known_solution_goes_on() -> None:
-    solution = Solution(id="1", name="Meeting", logo_url="https://example.com/logo.png")
+    solution = Solution(id="1", name="Meeting")
 
     assert decide_solution(solution) is solution
 

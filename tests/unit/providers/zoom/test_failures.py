@@ -525,7 +525,7 @@ def test_conference_data_that_breaks_a_calendar_rule_deletes_the_meeting(
     zoom: ZoomServer, provider: ZoomProvider
 ) -> None:
     # The solutionId parameter would exceed Calendar's 1024 characters.
-    broken = Solution("x" * 2000, "Zoom Meeting", "https://st1.zoom.us/zoom.ico")
+    broken = Solution("x" * 2000, "Zoom Meeting")
 
     with pytest.raises(InvalidConferenceData, match="solutionId"):
         provider.create(spec(), broken, HOST_EMAIL, "k")

@@ -12,9 +12,12 @@ from typing import Any
 import pytest
 
 from local.fakes.zoom_server import DialInNumber, ZoomServer
+from local.stack import LOGO_URL
 from shared.clock import utcnow
 from shared.conferences.conference_data import validate_conference_data
 from shared.conferences.solutions import Solution
+from shared.config import load_settings
+from shared.providers import provider_from_settings
 from shared.providers.base import MeetingSpec, fingerprint_of
 from shared.providers.zoom.provider import (
     LISTED_AGENDA_SAFE,
@@ -68,9 +71,7 @@ def test_create_schedules_a_single_meeting(
 def test_the_host_email_is_quoted_in_the_path(zoom: ZoomServer, provider: ZoomProvider) -> None:
     zoom.add_user(ACCOUNT_ID, "o'brien+cal@example.com")
 
-    provider.create(
-        spec(), Solution("1", "Zoom", "https://x/i.png"), "o'brien+cal@example.com", "k"
-    )
+    provider.create(spec(), Solution("1", "Zoom"), "o'brien+cal@example.com", "k")
 
     call = zoom.calls("create")[0]
     assert call.status == 201
@@ -323,7 +324,7 @@ def test_conference_data_has_video_phones_and_more(
     assert data["conferenceSolution"] == {
         "key": {"type": "addOn"},
         "name": solution.name,
-        "iconUri": solution.logo_url,
+        "iconUri": LOGO_URL,
     }
     [video] = entry_points(data, "video")
     assert video == {
@@ -423,7 +424,7 @@ def test_the_host_start_url_never_reaches_the_conference_data(
 def test_sip_only_when_the_solution_asks(
     zoom: ZoomServer, provider: ZoomProvider, solution: Solution
 ) -> None:
-    with_sip = Solution("3", "Zoom (SIP)", solution.logo_url, {"sip": True})
+    with_sip = Solution("3", "Zoom (SIP)", {"sip": True})
 
     plain = provider.create(spec(), solution, HOST_EMAIL, "k1").conference_data
     sip = provider.create(spec(), with_sip, HOST_EMAIL, "k2").conference_data
@@ -632,11 +633,36 @@ def test_deleting_a_meeting_already_gone_succeeds(
     assert [call.status for call in zoom.calls("delete")] == [204, 404]
 
 
+def test_the_deployment_logo_is_the_conference_icon(zoom: ZoomServer, solution: Solution) -> None:
+    logo = "https://storage.googleapis.com/acme-logos/zoom-128.png"
+    settings = load_settings(
+        {
+            "GOOGLE_CLOUD_PROJECT": "p",
+            "SYNC_WEBHOOK_URL": "https://sync.example.com/",
+            "ADDON_OAUTH_CLIENT_ID": "client",
+            "ADDON_LOGO_URL": logo,
+            "CALENDAR_CREDENTIALS": "anonymous",
+            "CONFERENCE_PROVIDER": "zoom",
+            "ZOOM_ACCOUNT_ID": ACCOUNT_ID,
+            "ZOOM_CLIENT_ID": CLIENT_ID,
+            "ZOOM_CLIENT_SECRET": CLIENT_SECRET,
+            "ZOOM_API_BASE": zoom.api_base,
+            "ZOOM_OAUTH_URL": zoom.oauth_url,
+        }
+    )
+    provider = provider_from_settings(settings)
+
+    meeting = provider.create(spec(), solution, HOST_EMAIL, "k")
+
+    assert meeting.conference_data["conferenceSolution"]["iconUri"] == logo
+
+
 def test_no_network_at_construction(zoom: ZoomServer) -> None:
     ZoomProvider(
         account_id=ACCOUNT_ID,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
+        logo_url=LOGO_URL,
         api_base=zoom.api_base,
         oauth_url=zoom.oauth_url,
     )
@@ -668,4 +694,4 @@ def test_an_unparsable_join_url_is_a_transient_failure_not_a_crash() -> None:
     meeting = {"id": 81234567890, "join_url": "https://[x/j/81234567890", "settings": {}}
 
     with pytest.raises(TransientFailure):
-        build_conference_data(meeting, solutions_for("zoom")["1"])
+        build_conference_data(meeting, solutions_for("zoom")["1"], LOGO_URL)

@@ -1,0 +1,1 @@
+"""The solutions' logos (our own images) and the code that draws them."""
