@@ -15,6 +15,7 @@ provider.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from shared.creation.decisions import (
 )
 from shared.errors import (
     BundleError,
+    CreationUnconfirmed,
     InvalidConferenceData,
     NotFound,
     PermanentFailure,
@@ -163,7 +165,9 @@ class ConferenceCreator:
                 raise _Refused(taken)
             record = taken
             logger.warning("took over an expired reservation", extra=fields(doc=key.doc_id))
-        data = self._make_meeting(record, spec, solution, user_email)
+        # A reservation taken over may already have its meeting: an attempt that was cut
+        # off, or whose create was not confirmed, used the same request key.
+        data = self._make_meeting(record, spec, solution, user_email, may_exist=not reservation.won)
         self._sync_setup.ensure(
             request.calendar_id, user_email, self._settings.sync_setup_budget_seconds, time_zone
         )
@@ -223,23 +227,51 @@ class ConferenceCreator:
                     assert_never(unexpected)
 
     def _make_meeting(
-        self, reservation: ConferenceRecord, spec: MeetingSpec, solution: Solution, user_email: str
+        self,
+        reservation: ConferenceRecord,
+        spec: MeetingSpec,
+        solution: Solution,
+        user_email: str,
+        *,
+        may_exist: bool,
     ) -> dict[str, Any]:
+        looks_first = [may_exist]
+
+        def create_once() -> Meeting:
+            try:
+                return self._provider.create(
+                    spec, solution, user_email, reservation.request_key, may_exist=looks_first[0]
+                )
+            except TransientFailure:
+                looks_first[0] = True  # a create that failed for now may still have happened
+                raise
+
         try:
             meeting = retry_transient(
-                lambda: self._provider.create(spec, solution, user_email, reservation.request_key),
+                create_once,
                 what="provider create",
                 budget_seconds=retry_budget(self._provider, self._settings.provider_retry_seconds),
                 clock=self._clock,
                 sleep=self._sleep,
             )
-            validate_conference_data(meeting.conference_data)
+        except CreationUnconfirmed as err:
+            # The meeting may exist: keep the reservation and its request key, and let the
+            # next attempt take it over at once, looking for the meeting before creating.
+            self._conference_store.expire_reservation(reservation)
+            raise _Refused(refusal_for(err)) from err
         except InvalidConferenceData as err:
-            self._conference_store.release(reservation)
+            self._conference_store.release(reservation)  # the provider deleted its meeting
             logger.error("the provider built invalid ConferenceData", extra=fields(field=err.field))
             raise _Refused(refusal_for(err)) from err
         except BundleError as err:
             self._conference_store.release(reservation)
+            raise _Refused(refusal_for(err)) from err
+        try:
+            validate_conference_data(meeting.conference_data)
+        except InvalidConferenceData as err:
+            self._discard(meeting)  # nobody can join a meeting Calendar cannot show
+            self._conference_store.release(reservation)
+            logger.error("the provider built invalid ConferenceData", extra=fields(field=err.field))
             raise _Refused(refusal_for(err)) from err
         try:
             record = self._conference_store.complete(
@@ -249,8 +281,12 @@ class ConferenceCreator:
             self._discard(meeting)
             raise _Refused(TAKEN_OVER_WHILE_WORKING) from err
         except TransientFailure:
-            self._discard(meeting)
-            self._conference_store.release(reservation)
+            # The commit's outcome is unknown: it may have stored a ready record pointing at
+            # this meeting, so the meeting is never deleted here. Our lease is let go: the
+            # next attempt takes the reservation over (finding the meeting by its request
+            # key) or, if the commit went through, hands out the stored answer.
+            with contextlib.suppress(BundleError):
+                self._conference_store.expire_reservation(reservation)
             raise
         return record.conference_data or meeting.conference_data
 

@@ -241,6 +241,24 @@ class ConferenceStore:
         with translated_errors("record write"):
             return ConferenceRecord.from_doc(attempt(self._client.transaction()))
 
+    def expire_reservation(self, reservation: ConferenceRecord) -> None:
+        """Let our pending reservation go without removing it (its meeting may exist): the
+        next attempt takes it over at once, with the same request key."""
+        ref = self._ref(reservation.key)
+
+        @firestore.transactional
+        def attempt(transaction: Any) -> None:
+            data = as_dict(ref.get(transaction=transaction))
+            if (
+                data is not None
+                and data.get("state") == RecordState.PENDING.value
+                and data.get("leaseOwner") == reservation.lease_owner
+            ):
+                transaction.update(ref, {"leaseExpiresAt": self._clock()})
+
+        with translated_errors("reservation expiry"):
+            attempt(self._client.transaction())
+
     def release(self, reservation: ConferenceRecord) -> None:
         """Remove our pending reservation after a failed creation (if still ours)."""
         ref = self._ref(reservation.key)

@@ -4,7 +4,8 @@
 It behaves like the Jitsi provider and records every call in the Firestore emulator
 (collection ``_test_provider_calls``), so tests in another process can count them.
 Faults are scripted through the document ``_test_provider/faults``:
-``{"<op>": {"mode": "transient" | "permanent" | "access" | "crash" | "rotate",
+``{"<op>": {"mode": "transient" | "permanent" | "access" | "crash" | "rotate" |
+"unconfirmed" | "invalid",
 "remaining": N}, "delay": seconds}``. ``crash`` ends the process on the spot, as a crash
 would; ``rotate`` makes an update return new join details (for write-back tests).
 """
@@ -19,7 +20,7 @@ from google.cloud import firestore
 
 from shared.conferences.solutions import Solution
 from shared.config import Settings
-from shared.errors import AccessDenied, PermanentFailure, TransientFailure
+from shared.errors import AccessDenied, CreationUnconfirmed, PermanentFailure, TransientFailure
 from shared.providers.base import Meeting, MeetingSpec
 from shared.providers.jitsi import JitsiProvider
 from shared.state.firestore_client import firestore_client
@@ -83,9 +84,19 @@ class CountingProvider:
         *,
         may_exist: bool = False,
     ) -> Meeting:
-        self._fault("create")
+        mode = self._fault("create")
         meeting = self._inner.create(spec, solution, host_email, request_key, may_exist=may_exist)
-        self._record("create", meetingId=meeting.meeting_id, host=host_email, spec=spec.as_record())
+        self._record(
+            "create",
+            meetingId=meeting.meeting_id,
+            host=host_email,
+            spec=spec.as_record(),
+            mayExist=may_exist,
+        )
+        if mode == "unconfirmed":  # made, but the answer was lost on the way back
+            raise CreationUnconfirmed("test provider: create not confirmed")
+        if mode == "invalid":  # Calendar could not show this: no entry point at all
+            return Meeting(meeting.meeting_id, {**meeting.conference_data, "entryPoints": []})
         return meeting
 
     def update(
