@@ -74,6 +74,8 @@ class Settings:
     mapping_retention_days: float = 30.0
     full_sync_lookback_days: float = 7.0
     sweep_batch_size: int = 50
+    # Write changed join details back onto events (docs/sync-model.md#write-back).
+    write_back: bool = True
     # How long the sweep takes new work (default: the function timeout less a minute).
     sweep_budget_seconds: float = 240.0
 
@@ -153,6 +155,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             + " or 'package.module:factory'"
         )
     jitsi_base = _url(env, "JITSI_BASE_URL", problems, required=False).rstrip("/")
+    write_back_raw = env.get("WRITE_BACK", "on").strip().lower() or "on"
+    if write_back_raw not in ("on", "off"):
+        problems.append("WRITE_BACK must be on or off")
     zoom = None
     if provider == "zoom":
         missing = [
@@ -230,6 +235,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         mapping_retention_days=values["MAPPING_RETENTION_DAYS"],
         full_sync_lookback_days=values["FULL_SYNC_LOOKBACK_DAYS"],
         sweep_batch_size=int(values["SWEEP_BATCH_SIZE"]),
+        write_back=write_back_raw != "off",
         sweep_budget_seconds=values["SWEEP_BUDGET_SECONDS"]
         or max(1.0, values["FUNCTION_TIMEOUT_SECONDS"] - SWEEP_MARGIN_SECONDS),
     )

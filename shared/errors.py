@@ -92,6 +92,15 @@ class AccessDenied(PermanentFailure):
     """The acting user may not do this."""
 
 
+class ScopeNotGranted(AccessDenied):
+    """The credentials lack an OAuth scope the call needs (with domain-wide delegation:
+    the grant does not list it). A deployment's problem, not the user's."""
+
+    def __init__(self, message: str, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope
+
+
 class NotFound(PermanentFailure):
     """The object does not exist, or no longer does."""
 

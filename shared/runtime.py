@@ -76,11 +76,13 @@ class Runtime:
             lambda: LeaseStore(firestore_client(self.settings.project), self.calendar_store),
         )
 
-    def _credentials_for(self) -> Callable[[str], Credentials]:
+    def _credentials_for(
+        self, scopes: tuple[str, ...] = calendar_credentials.CALENDAR_SCOPES
+    ) -> Callable[[str], Credentials]:
         if self.settings.calendar_credentials is CalendarCredentialsMode.ANONYMOUS:
             return calendar_credentials.LocalUserCredentials
         cache = calendar_credentials.DelegatedCredentialsCache(
-            service_account_email=self.settings.delegation_service_account or ""
+            service_account_email=self.settings.delegation_service_account or "", scopes=scopes
         )
         return cache.get
 
@@ -90,6 +92,9 @@ class Runtime:
             "calendar",
             lambda: CalendarApi(
                 credentials_for=self._credentials_for(),
+                list_credentials_for=self._credentials_for(
+                    calendar_credentials.CALENDAR_LIST_SCOPES
+                ),
                 api_endpoint=self.settings.calendar_api_endpoint,
             ),
         )
@@ -152,6 +157,7 @@ class Runtime:
                 provider=self.provider,
                 provider_retry_seconds=self.settings.provider_retry_seconds,
                 retention_days=self.settings.mapping_retention_days,
+                write_back=self.settings.write_back,
                 on_moved=self._set_up_destination,
             ),
         )

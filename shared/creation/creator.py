@@ -33,12 +33,15 @@ from shared.conferences.meeting_spec import record_expiry
 from shared.conferences.solutions import Solution, find_solution
 from shared.config import Settings
 from shared.creation.decisions import (
+    NOT_A_WRITER,
     TAKEN_OVER_WHILE_WORKING,
     AnswerAgain,
     KeepWaiting,
     Refusal,
     TakeOver,
+    decide_access,
     decide_existing,
+    decide_private,
     decide_solution,
     decide_take_over,
     decide_while_waiting,
@@ -51,8 +54,10 @@ from shared.errors import (
     InvalidConferenceData,
     NotFound,
     PermanentFailure,
+    ScopeNotGranted,
     TransientFailure,
 )
+from shared.google.access import CalendarAccess, may_see_private
 from shared.google.calendar_api import CalendarApi
 from shared.http.create_request import CreateRequest
 from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of, retry_budget
@@ -109,6 +114,7 @@ class ConferenceCreator:
         self._settings = settings
         self._conference_store = conference_store
         self._calendar_api = calendar_api
+        self._access = CalendarAccess(calendar_api)
         self._provider = provider
         self._sync_setup = sync_setup
         self._clock = clock
@@ -142,11 +148,15 @@ class ConferenceCreator:
         if isinstance(solution, Refusal):
             raise _Refused(solution)
         key = ConferenceKey(request.calendar_id, request.event_id, request.solution_id)
-        time_zone = self._check_access(request.calendar_id, user_email)
+        time_zone, role = self._check_access(request.calendar_id, user_email)
         stored = decide_existing(self._conference_store.get(key))
         if stored is not None:
+            if not may_see_private(role) and role is not None:
+                self._refuse_private(role, self._read_event(request, user_email))
             return CreateOutcome(conference_data=stored.conference_data)
-        spec = self._read_spec(request, user_email, time_zone)
+        event = self._read_event(request, user_email)
+        self._refuse_private(role, event)
+        spec = spec_for(event, time_zone)
 
         reservation = self._conference_store.reserve(
             key, user_email, self._settings.reservation_lease_seconds
@@ -173,7 +183,35 @@ class ConferenceCreator:
         )
         return CreateOutcome(conference_data=data)
 
-    def _check_access(self, calendar_id: str, user_email: str) -> str | None:
+    def _check_access(self, calendar_id: str, user_email: str) -> tuple[str | None, str | None]:
+        """The calendar's time zone and the user's role on it, if they may create there:
+        docs/create-contract.md#creation-decisions (``decide_access``). Without the
+        calendar-list scope, the role is unknown (None) and reaching the calendar is
+        enough, as before the check existed."""
+        try:
+            entry = retry_transient(
+                lambda: self._access.entry(user_email, calendar_id, num_retries=0),
+                what="calendarList.get",
+                budget_seconds=CALENDAR_RETRY_SECONDS,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+        except ScopeNotGranted:
+            return self._reachable(calendar_id, user_email), None
+        except BundleError as err:
+            raise _Refused(refusal_for(err)) from err
+        refusal = decide_access(entry)
+        if refusal is not None or entry is None:
+            raise _Refused(refusal or NOT_A_WRITER)
+        zone = entry.get("timeZone")
+        return (str(zone) if zone else None), str(entry.get("accessRole"))
+
+    def _refuse_private(self, role: str | None, event: dict[str, Any] | None) -> None:
+        refusal = decide_private(role, event)
+        if refusal is not None:
+            raise _Refused(refusal)
+
+    def _reachable(self, calendar_id: str, user_email: str) -> str | None:
         """The calendar's time zone, if the user can reach the calendar."""
         try:
             calendar = retry_transient(
@@ -188,7 +226,8 @@ class ConferenceCreator:
         zone = calendar.get("timeZone")
         return str(zone) if zone else None
 
-    def _read_spec(self, request: CreateRequest, user_email: str, zone: str | None) -> MeetingSpec:
+    def _read_event(self, request: CreateRequest, user_email: str) -> dict[str, Any] | None:
+        """The event as the user sees it; None while it is not saved yet (404)."""
         event: dict[str, Any] | None
         try:
             event = retry_transient(
@@ -204,7 +243,7 @@ class ConferenceCreator:
             event = None  # the event is not saved yet: sync fills it in
         except BundleError as err:
             raise _Refused(refusal_for(err)) from err
-        return spec_for(event, zone)
+        return event
 
     def _await_winner(self, key: ConferenceKey, user_email: str) -> CreateOutcome | None:
         """Wait for a concurrent creation; None when its lease expired (crashed holder)."""

@@ -23,6 +23,7 @@ from shared.errors import (
     NotFound,
     TransientFailure,
 )
+from shared.google.access import may_create, may_see_private
 from shared.state.conferences import ConferenceRecord, RecordState, Reservation
 
 
@@ -57,6 +58,10 @@ CONCURRENT_CREATION_SLOW = Refusal(ConferenceErrorType.TEMPORARY, "a concurrent 
 ANOTHER_CREATION_RUNNING = Refusal(ConferenceErrorType.TEMPORARY, "another creation is running")
 INVALID_CONFERENCE_DATA = Refusal(ConferenceErrorType.PERMANENT, "invalid ConferenceData")
 TAKEN_OVER_WHILE_WORKING = Refusal(ConferenceErrorType.TEMPORARY, "the reservation was taken over")
+NOT_A_WRITER = Refusal(ConferenceErrorType.PERMISSION_DENIED, "the user cannot edit the calendar")
+PRIVATE_EVENT = Refusal(
+    ConferenceErrorType.PERMISSION_DENIED, "the user cannot see this private event's details"
+)
 
 
 def error_type_for(err: BundleError) -> ConferenceErrorType:
@@ -81,6 +86,25 @@ def decide_solution(solution: Solution | None) -> Solution | Refusal:
     See docs/create-contract.md#creation-decisions.
     """
     return UNKNOWN_SOLUTION if solution is None else solution
+
+
+def decide_access(entry: dict[str, Any] | None) -> Refusal | None:
+    """The calendar as it stands on the caller's list (None: not on it, a stranger).
+
+    Only roles that can edit events may create, or be handed an existing conference's
+    join details. See docs/create-contract.md#creation-decisions.
+    """
+    if entry is None or not may_create(entry.get("accessRole")):
+        return NOT_A_WRITER
+    return None
+
+
+def decide_private(role: str | None, event: dict[str, Any] | None) -> Refusal | None:
+    """A private event's details (and so its join details) are not for a writer who may
+    not see private events. ``role`` None: unknown (the calendar list could not be read)."""
+    if role is None or event is None or event.get("visibility") != "private":
+        return None
+    return None if may_see_private(role) else PRIVATE_EVENT
 
 
 def decide_existing(existing: ConferenceRecord | None) -> AnswerAgain | None:

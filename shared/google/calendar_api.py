@@ -33,8 +33,10 @@ from shared.errors import (
     NotFound,
     PermanentFailure,
     PreconditionFailed,
+    ScopeNotGranted,
     TransientFailure,
 )
+from shared.google.credentials import CALENDAR_LIST_SCOPE
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,25 @@ def _reasons(err: HttpError) -> set[str]:
         return {str(item.get("reason")) for item in body["error"]["errors"]}
     except (ValueError, KeyError, TypeError, AttributeError):
         return set()
+
+
+# What Google answers for a token without the scope a call needs (403,
+# "Request had insufficient authentication scopes."), and what its token endpoint answers a
+# domain-wide delegation whose grant lacks a scope (unauthorized_client).
+SCOPE_REFUSALS = (
+    "insufficientPermissions",
+    "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+    "unauthorized_client",
+)
+
+
+def _scope_refusal(err: BaseException) -> bool:
+    seen: BaseException | None = err
+    while seen is not None:
+        if any(reason in str(seen) for reason in SCOPE_REFUSALS):
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def translate_http_error(
@@ -87,12 +108,15 @@ class CalendarApi:
         self,
         *,
         credentials_for: Callable[[str], Credentials],
+        list_credentials_for: Callable[[str], Credentials] | None = None,
         api_endpoint: str | None = None,
         num_retries: int = 3,
         timeout: float = 10.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials_for = credentials_for
+        # calendarList calls carry their own scope (shared/google/credentials.py).
+        self._list_credentials_for = list_credentials_for or credentials_for
         self._api_endpoint = api_endpoint
         self._num_retries = num_retries
         self._timeout = timeout
@@ -132,13 +156,15 @@ class CalendarApi:
         token_used: bool = False,
         headers: dict[str, str] | None = None,
         num_retries: int | None = None,
+        calendar_list: bool = False,
     ) -> Any:
         if headers:
             request.headers.update(headers)
         request._sleep = self._sleep
         try:
             authorized = google_auth_httplib2.AuthorizedHttp(
-                self._credentials_for(user), http=self._http()
+                (self._list_credentials_for if calendar_list else self._credentials_for)(user),
+                http=self._http(),
             )
             retries = self._num_retries if num_retries is None else num_retries
             return request.execute(http=authorized, num_retries=retries)
@@ -157,6 +183,47 @@ class CalendarApi:
     def get_calendar(self, user: str, calendar_id: str, **kw: Any) -> dict[str, Any]:
         request = self._resource().calendars().get(calendarId=calendar_id)
         return dict(self._execute(user, request, "calendars.get", **kw))
+
+    # -- the user's calendar list (own credentials and scope: CALENDAR_LIST_SCOPE) --------
+    def get_calendar_list_entry(self, user: str, calendar_id: str, **kw: Any) -> dict[str, Any]:
+        """calendarList.get as ``user``: the calendar on their list, with their
+        ``accessRole`` (404 when it is not on their list)."""
+        request = self._resource().calendarList().get(calendarId=calendar_id)
+        return dict(
+            self._scoped(
+                lambda: self._execute(user, request, "calendarList.get", calendar_list=True, **kw)
+            )
+        )
+
+    def list_calendar_list_page(
+        self,
+        user: str,
+        *,
+        min_access_role: str,
+        page_token: str | None = None,
+        max_results: int = 50,
+    ) -> dict[str, Any]:
+        """One page of calendarList.list as ``user``."""
+        params: dict[str, Any] = {"minAccessRole": min_access_role, "maxResults": max_results}
+        if page_token:
+            params["pageToken"] = page_token
+        request = self._resource().calendarList().list(**params)
+        return dict(
+            self._scoped(
+                lambda: self._execute(user, request, "calendarList.list", calendar_list=True)
+            )
+        )
+
+    @staticmethod
+    def _scoped(call: Callable[[], Any]) -> Any:
+        """A calendar-list call refused for its scope raises ScopeNotGranted: the grant (or
+        the token) lacks CALENDAR_LIST_SCOPE."""
+        try:
+            return call()
+        except AccessDenied as err:
+            if isinstance(err, ScopeNotGranted) or not _scope_refusal(err):
+                raise
+            raise ScopeNotGranted(str(err), CALENDAR_LIST_SCOPE) from err
 
     def get_event(self, user: str, calendar_id: str, event_id: str, **kw: Any) -> dict[str, Any]:
         request = self._resource().events().get(calendarId=calendar_id, eventId=event_id)

@@ -45,6 +45,13 @@ import google.oauth2.service_account
 CALENDAR_EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events"
 CALENDARS_READONLY_SCOPE = "https://www.googleapis.com/auth/calendar.calendars.readonly"
 CALENDAR_SCOPES: tuple[str, ...] = (CALENDAR_EVENTS_SCOPE, CALENDARS_READONLY_SCOPE)
+# calendarList.get / calendarList.list (a user's access role on a calendar, the calendars
+# they can write to) need calendar.calendarlist.readonly. With domain-wide delegation one
+# scope missing from the grant fails the whole token request (unauthorized_client), so
+# these calls use credentials of their own that carry only this scope: while the grant
+# lacks it, only they fail (docs/operations.md).
+CALENDAR_LIST_SCOPE = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
+CALENDAR_LIST_SCOPES: tuple[str, ...] = (CALENDAR_LIST_SCOPE,)
 
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
 #: The scope the source credentials need to call the IAM Credentials signBlob API.

@@ -71,6 +71,7 @@ class ConferenceRecord:
     schema_version: int = SCHEMA_VERSION
     attached: bool = False  # sync has seen the event carry this conference
     followers: tuple[str, ...] = ()  # other events of the calendar carrying it (copies)
+    write_back_refused: bool = False  # Calendar refused a write-back onto this event: never again
 
     @staticmethod
     def from_doc(data: dict[str, Any]) -> ConferenceRecord:
@@ -94,6 +95,7 @@ class ConferenceRecord:
             expire_at=data.get("expireAt"),
             schema_version=int(data.get("schemaVersion", SCHEMA_VERSION)),
             attached=bool(data.get("attached", False)),
+            write_back_refused=bool(data.get("writeBackRefused", False)),
             followers=tuple(data.get("followers") or ()),
         )
 

@@ -21,7 +21,15 @@ from typing import Any, assert_never
 from shared.clock import utcnow
 from shared.conferences.meeting_spec import spec_from_event
 from shared.conferences.solutions import Solution, solutions_for
-from shared.errors import BundleError, NotFound, PermanentFailure, TransientFailure
+from shared.errors import (
+    AccessDenied,
+    BundleError,
+    NotFound,
+    PermanentFailure,
+    ScopeNotGranted,
+    TransientFailure,
+)
+from shared.google.access import CalendarAccess
 from shared.google.calendar_api import CalendarApi
 from shared.providers.base import Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
@@ -42,12 +50,14 @@ from shared.sync.rules import (
     Wait,
     decide_confirmed,
     decide_copy,
+    decide_found,
     decide_listed_change,
     decide_lost,
     decide_move,
+    decide_search,
     decide_update,
 )
-from shared.sync.write_back import write_back
+from shared.sync.write_back import WriteBackRefused, write_back
 
 logger = logging.getLogger(__name__)
 
@@ -84,16 +94,19 @@ class ChangeHandler:
         provider_retry_seconds: float = 4.0,
         retention_days: float = 30.0,
         on_moved: Callable[[str, str], None] | None = None,
+        write_back: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._conference_store = conference_store
         self._calendar_store = calendar_store
         self._calendar_api = calendar_api
+        self._access = CalendarAccess(calendar_api)
         self._provider = provider
         self._provider_retry_seconds = retry_budget(provider, provider_retry_seconds)
         self._retention_days = retention_days
         self._on_moved = on_moved
+        self._write_back_on = write_back
         self._clock = clock
         self._sleep = sleep
         self._solutions = solutions_for(provider.name)
@@ -196,9 +209,39 @@ class ChangeHandler:
             case Wait():
                 stats.unchanged += 1  # never saved with our conference: the sweep decides
             case Lost(reason=reason):
+                if decide_search(current, record):
+                    follow = self._find_moved(calendar_state, record)
+                    if follow is not None:
+                        self._follow(calendar_state, follow, record, stats)
+                        return
                 self._lost_conference(calendar_state, record, stats, reason=reason)
             case unexpected:
                 assert_never(unexpected)
+
+    def _find_moved(self, calendar_state: CalendarState, record: ConferenceRecord) -> Follow | None:
+        """The event on another of its owner's writable calendars (at most 50 looked at,
+        stopping at the first hit), as the owner: docs/sync-model.md#decide_search.
+        None when not found, or when the calendar list cannot be read (the grant lacks
+        its scope: logged there, and the meeting goes as before the search existed)."""
+        try:
+            calendars = self._access.writable_calendars(record.owner_email)
+        except ScopeNotGranted:
+            return None
+        except AccessDenied:
+            return None  # the owner left: nobody to look as
+        for calendar_id in calendars:
+            if calendar_id == record.key.calendar_id:
+                continue
+            try:
+                event: dict[str, Any] | None = self._calendar_api.get_event(
+                    record.owner_email, calendar_id, record.key.event_id
+                )
+            except (NotFound, AccessDenied):
+                event = None
+            follow = decide_found(record, calendar_id, event)
+            if follow is not None:
+                return follow
+        return None
 
     def _follow_move(
         self,
@@ -212,21 +255,31 @@ class ChangeHandler:
             case Lost(reason=reason):
                 self._lost_conference(calendar_state, record, stats, reason=reason)
             case Follow() as follow:
-                self._conference_store.move(record, follow.new_key, follow.changes)
-                stats.moved += 1
-                logger.info(
-                    "conference follows its event to another calendar",
-                    extra=fields(
-                        calendar_id=calendar_state.calendar_id,
-                        destination=follow.destination,
-                        event_id=record.key.event_id,
-                        meeting_id=record.meeting_id,
-                    ),
-                )
-                if self._on_moved is not None:
-                    self._on_moved(follow.destination, record.owner_email)
+                self._follow(calendar_state, follow, record, stats)
             case unexpected:
                 assert_never(unexpected)
+
+    def _follow(
+        self,
+        calendar_state: CalendarState,
+        follow: Follow,
+        record: ConferenceRecord,
+        stats: PassStats,
+    ) -> None:
+        """The record moves with its event; the destination is set up for sync."""
+        self._conference_store.move(record, follow.new_key, follow.changes)
+        stats.moved += 1
+        logger.info(
+            "conference follows its event to another calendar",
+            extra=fields(
+                calendar_id=calendar_state.calendar_id,
+                destination=follow.destination,
+                event_id=record.key.event_id,
+                meeting_id=record.meeting_id,
+            ),
+        )
+        if self._on_moved is not None:
+            self._on_moved(follow.destination, record.owner_email)
 
     def _lost_conference(
         self,
@@ -304,7 +357,12 @@ class ChangeHandler:
         spec = spec_from_event(event, calendar_state.time_zone)
         fingerprint = fingerprint_of(self._provider.relevant(spec))
         update = decide_update(
-            record, spec, fingerprint, retention_days=self._retention_days, now=utcnow()
+            record,
+            spec,
+            fingerprint,
+            retention_days=self._retention_days,
+            now=utcnow(),
+            write_back=self._write_back_on,
         )
         if not update.call_provider:
             if update.changes:
@@ -325,6 +383,23 @@ class ChangeHandler:
         if update.needs_write_back(meeting.conference_data):
             try:
                 self._write_back(calendar_state, event, record, meeting.conference_data, stats)
+            except WriteBackRefused as err:
+                # Permanent for this event: recorded, logged, never tried again, and the
+                # calendar goes on (the meeting itself is up to date).
+                self._conference_store.update(
+                    record.key, {"writeBackRefused": True, "lastError": str(err)}
+                )
+                logger.error(
+                    "write-back refused; not tried again for this event",
+                    extra=fields(
+                        calendar_id=calendar_state.calendar_id,
+                        event_id=record.key.event_id,
+                        meeting_id=record.meeting_id,
+                        reason=str(err),
+                    ),
+                )
+                stats.failed += 1
+                return
             except TransientFailure:
                 # Not written back yet: forget the fingerprint so that the retry of this
                 # change updates (harmlessly) and writes the new join details back.
@@ -332,6 +407,15 @@ class ChangeHandler:
                 raise
             self._conference_store.update(
                 record.key, Update.after_write_back(meeting.conference_data)
+            )
+        elif meeting.conference_data != update.known_conference_data:
+            logger.warning(
+                "new join details not written onto the event (write-back off or refused)",
+                extra=fields(
+                    calendar_id=calendar_state.calendar_id,
+                    event_id=record.key.event_id,
+                    meeting_id=record.meeting_id,
+                ),
             )
         logger.info(
             "meeting updated",

@@ -100,9 +100,12 @@ class Update:
     restore: dict[str, Any] = field(default_factory=dict)
     known_conference_data: dict[str, Any] | None = None
 
+    write_back: bool = True  # False: off by setting, or refused for this event before
+
     def needs_write_back(self, conference_data: dict[str, Any]) -> bool:
-        """True when the provider answered with join details the record does not hold."""
-        return conference_data != self.known_conference_data
+        """True when the provider answered with join details the record does not hold
+        and writing them onto the event is allowed."""
+        return self.write_back and conference_data != self.known_conference_data
 
     @staticmethod
     def after_write_back(conference_data: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +183,32 @@ def decide_move(event: dict[str, Any], record: ConferenceRecord) -> MoveDecision
     return Follow(ConferenceKey(destination, record.key.event_id, record.key.solution_id))
 
 
+def decide_search(current: dict[str, Any] | None, record: ConferenceRecord) -> bool:
+    """Look for the event on its owner's other calendars before the meeting goes?
+
+    From its source calendar alone a moved event looks deleted (Calendar leaves a
+    cancelled event behind, and ``events.get`` answers it as cancelled), so an attached
+    record whose event is cancelled or gone is looked for first.
+    See docs/sync-model.md#decide_search.
+    """
+    gone = current is None or current.get("status") == "cancelled"
+    return gone and record.attached
+
+
+def decide_found(
+    record: ConferenceRecord, calendar_id: str, event: dict[str, Any] | None
+) -> Follow | None:
+    """The event with the record's id as ``events.get`` answered on ``calendar_id`` (one
+    of the owner's writable calendars): follow it there if it is live and still carries
+    the conference. See docs/sync-model.md#decide_search.
+    """
+    if event is None or calendar_id == record.key.calendar_id:
+        return None
+    if not carries(event, record.conference_id):
+        return None
+    return Follow(ConferenceKey(calendar_id, record.key.event_id, record.key.solution_id))
+
+
 def decide_lost(
     record: ConferenceRecord,
     calendar_id: str,
@@ -206,12 +235,14 @@ def decide_update(
     *,
     retention_days: float,
     now: datetime,
+    write_back: bool = True,
 ) -> Update:
     """The event carries the conference: what to store, whether to call the provider.
 
     ``spec`` is what the event says now and ``fingerprint`` the provider's fingerprint of
     it (``fingerprint_of(provider.relevant(spec))``). Whether to write back is known once
-    the provider answered: :meth:`Update.needs_write_back`.
+    the provider answered (:meth:`Update.needs_write_back`); never when ``write_back`` is
+    off (``WRITE_BACK``) or Calendar refused a write-back onto this event before.
     See docs/sync-model.md#decide_update.
     """
     changes: dict[str, Any] = {}
@@ -237,6 +268,7 @@ def decide_update(
         changes=changes,
         restore={"fingerprint": record.fingerprint},
         known_conference_data=record.conference_data,
+        write_back=write_back and not record.write_back_refused,
     )
 
 

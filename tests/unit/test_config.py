@@ -162,3 +162,14 @@ def test_a_custom_provider_factory_is_accepted() -> None:
     settings = load_settings({**LOCAL, "CONFERENCE_PROVIDER": "mypkg.providers:make"})
 
     assert settings.conference_provider == "mypkg.providers:make"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", True), ("on", True), ("OFF", False)])
+def test_write_back_is_on_unless_turned_off(raw: str, expected: bool) -> None:
+    assert load_settings({**DEPLOYED, "WRITE_BACK": raw}).write_back is expected
+
+
+def test_a_write_back_setting_other_than_on_or_off_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings({**DEPLOYED, "WRITE_BACK": "sometimes"})
+    assert "WRITE_BACK must be on or off" in raised.value.problems

@@ -17,13 +17,17 @@ from shared.creation.decisions import (
     ANOTHER_CREATION_RUNNING,
     CONCURRENT_CREATION_FAILED,
     CONCURRENT_CREATION_SLOW,
+    NOT_A_WRITER,
+    PRIVATE_EVENT,
     TAKEN_OVER_WHILE_WORKING,
     UNKNOWN_SOLUTION,
     AnswerAgain,
     KeepWaiting,
     Refusal,
     TakeOver,
+    decide_access,
     decide_existing,
+    decide_private,
     decide_solution,
     decide_take_over,
     decide_while_waiting,
@@ -251,3 +255,48 @@ def test_waiting_never_takes_over_a_live_lease_nor_waits_past_the_deadline(
         assert expires <= NOW
     else:
         assert decision == (CONCURRENT_CREATION_SLOW if out_of_time else KeepWaiting())
+
+
+# -- access --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "allowed"),
+    [
+        pytest.param({"accessRole": "owner"}, True, id="owner"),
+        pytest.param({"accessRole": "writer"}, True, id="writer"),
+        pytest.param({"accessRole": "writerWithoutPrivateAccess"}, True, id="writer-no-private"),
+        pytest.param({"accessRole": "reader"}, False, id="reader"),
+        pytest.param({"accessRole": "freeBusyReader"}, False, id="free-busy"),
+        pytest.param({"accessRole": "superuser"}, False, id="unknown-role"),
+        pytest.param({}, False, id="no-role"),
+        pytest.param(None, False, id="stranger"),
+    ],
+)
+def test_only_roles_that_edit_events_may_create(
+    entry: dict[str, Any] | None, allowed: bool
+) -> None:
+    assert (decide_access(entry) is None) is allowed
+    if not allowed:
+        assert decide_access(entry) == NOT_A_WRITER
+        assert NOT_A_WRITER.error is T.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize(
+    ("role", "visibility", "refused"),
+    [
+        ("writerWithoutPrivateAccess", "private", True),
+        ("writerWithoutPrivateAccess", "default", False),
+        ("writerWithoutPrivateAccess", None, False),
+        ("writer", "private", False),
+        ("owner", "private", False),
+        (None, "private", False),  # role unknown (no calendar-list scope): as before
+    ],
+)
+def test_private_events_are_not_for_writers_without_private_access(
+    role: str | None, visibility: str | None, refused: bool
+) -> None:
+    event = {"id": "e1"} if visibility is None else {"id": "e1", "visibility": visibility}
+
+    assert (decide_private(role, event) == PRIVATE_EVENT) is refused
+    assert decide_private(role, None) is None  # no event yet: nothing private to see

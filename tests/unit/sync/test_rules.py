@@ -33,9 +33,11 @@ from shared.sync.rules import (
     Wait,
     decide_confirmed,
     decide_copy,
+    decide_found,
     decide_listed_change,
     decide_lost,
     decide_move,
+    decide_search,
     decide_update,
 )
 
@@ -649,3 +651,45 @@ def test_the_rules_import_no_client_nor_store() -> None:
     assert [name for name in ours if not name.startswith(ALLOWED_IMPORTS)] == []
     others = [name for name in imported if name.split(".")[0] != "shared"]
     assert [name for name in others if name.split(".")[0] not in sys.stdlib_module_names] == []
+
+
+# -- decide_search / decide_found (moves seen from the source calendar) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("current", "attached", "search"),
+    [
+        pytest.param(None, True, True, id="gone-404"),
+        pytest.param(CANCELLED_STUB, True, True, id="cancelled-as-a-move-leaves-it"),
+        pytest.param(None, False, False, id="never-attached"),
+        pytest.param(event(), True, False, id="live"),
+        pytest.param(event(carrying=False), True, False, id="live-without-our-conference"),
+    ],
+)
+def test_decide_search(current: dict[str, Any] | None, attached: bool, search: bool) -> None:
+    assert decide_search(current, record(attached=attached)) is search
+
+
+def test_decide_found_follows_the_event_to_the_calendar_it_was_found_on() -> None:
+    found = event(organizer={"email": OTHER})
+
+    follow = decide_found(record(), OTHER, found)
+
+    assert isinstance(follow, Follow)
+    assert follow.new_key == ConferenceKey(OTHER, EVENT, SOLUTION)
+    assert follow.destination == OTHER
+    assert follow.changes == {"followers": []}
+
+
+@pytest.mark.parametrize(
+    ("calendar_id", "found"),
+    [
+        pytest.param(OTHER, None, id="not-there"),
+        pytest.param(OTHER, event(carrying=False), id="without-our-conference"),
+        pytest.param(OTHER, event(conference_data=conference("conf-2")), id="another-conference"),
+        pytest.param(OTHER, CANCELLED_STUB, id="cancelled-there-too"),
+        pytest.param(CAL, event(), id="the-source-itself"),
+    ],
+)
+def test_decide_found_follows_nothing_else(calendar_id: str, found: dict[str, Any] | None) -> None:
+    assert decide_found(record(), calendar_id, found) is None
