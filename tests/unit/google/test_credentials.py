@@ -84,7 +84,8 @@ def test_delegated_credentials_act_as_the_user_checked_with_a_local_key(
     assert assertion["aud"] == GOOGLE_TOKEN_AUDIENCE
     assert assertion["exp"] - assertion["iat"] <= 3600
     assert credentials.token == issuer.issued_access_tokens[-1]
-    assert credentials.token.startswith("local-access-")
+    # A delegated token is one the local Calendar server takes as the user.
+    assert credentials.token == "local-user:alice@example.com"
     assert credentials.valid
 
 
