@@ -240,6 +240,11 @@ class TokenIssuer:
         with self._lock:
             self._token_faults.append(fault)
 
+    def clear_token_faults(self) -> None:
+        """Token requests are answered normally again."""
+        with self._lock:
+            self._token_faults.clear()
+
     def reset_token_controls(self) -> None:
         """No faults left, tokens of the default lifetime, answers forgotten."""
         with self._lock:
@@ -379,8 +384,7 @@ class TokenIssuer:
 
     def _serve_fault_control(self, request: Request) -> Response:
         if request.method == "DELETE":
-            with self._lock:
-                self._token_faults.clear()
+            self.clear_token_faults()
             return _json({})
         body = request.get_json(silent=True) if request.method == "POST" else None
         if not isinstance(body, dict):
