@@ -2,10 +2,12 @@
 
 Starts the Firestore emulator, the local Calendar server, the local token issuer (and
 the local Zoom server with ``--provider zoom``), serves create_conference, sync_events
-and sweep with functions-framework, then runs a short demo: an event is created, its
-conference is created as the add-on shim would, the conference is saved onto the event,
-and the event is moved so that sync updates the meeting. Prints the ConferenceData and
-where everything runs, then waits; Ctrl-C stops everything, the emulator included.
+and sweep with functions-framework (acting as users with ``local-user:`` tokens, or with
+``--credentials delegated`` through the local token endpoint), then runs a short demo:
+an event is created, its conference is created as the add-on shim would, the conference
+is saved onto the event, and the event is moved so that sync updates the meeting.
+Prints the ConferenceData and where everything runs, then waits; Ctrl-C stops
+everything, the emulator included.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local.fakes.calendar_server import CalendarServer
 from local.fakes.token_issuer import TokenIssuer
@@ -32,6 +36,8 @@ from local.firestore_emulator import FirestoreEmulator
 from local.function_process import FunctionProcess
 
 PROJECT = "demo-conferencing"
+#: The delegation account of ``--credentials delegated`` (trusted by the local issuer).
+DELEGATION_ACCOUNT = f"conf-delegate@{PROJECT}.iam.gserviceaccount.com"
 AUDIENCE = "local-addon.apps.googleusercontent.com"
 DOMAIN = "example.com"
 USER = f"demo@{DOMAIN}"
@@ -78,6 +84,33 @@ def function_env(
     return env
 
 
+def local_delegation(issuer: TokenIssuer, folder: Path) -> dict[str, str]:
+    """The settings of ``CALENDAR_CREDENTIALS=delegated`` on the local stack.
+
+    A new RSA key (written to ``folder``, readable by its owner only) stands in for the
+    IAM signBlob of :data:`DELEGATION_ACCOUNT`; the local issuer trusts it, so the
+    functions exchange real JWT-bearer assertions at its token endpoint, and the access
+    tokens it returns act as the user on the local Calendar server.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = folder / "delegation-key.pem"
+    key_file.touch(mode=0o600)
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    issuer.trust_service_account(DELEGATION_ACCOUNT, key.public_key())
+    return {
+        "CALENDAR_CREDENTIALS": "delegated",
+        "DELEGATION_SERVICE_ACCOUNT": DELEGATION_ACCOUNT,
+        "CALENDAR_TOKEN_URI": issuer.token_uri,
+        "CALENDAR_SIGNING_KEY_FILE": str(key_file),
+    }
+
+
 def demo(calendar: CalendarServer, issuer: TokenIssuer, create_url: str) -> dict[str, Any]:
     """Create an event, its conference (as the add-on would), save it, then move it."""
     calendar.control.create_calendar(USER, owner=USER, time_zone="Europe/Berlin")
@@ -117,6 +150,12 @@ def demo(calendar: CalendarServer, issuer: TokenIssuer, create_url: str) -> dict
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--provider", choices=("jitsi", "zoom"), default="jitsi")
+    parser.add_argument(
+        "--credentials",
+        choices=("anonymous", "delegated"),
+        default="anonymous",
+        help="delegated: the functions get their tokens from the local token issuer",
+    )
     parser.add_argument("--no-demo", action="store_true", help="start everything, skip the demo")
     parser.add_argument("--once", action="store_true", help="stop after the demo (for tests)")
     args = parser.parse_args(argv)
@@ -146,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             provider=args.provider,
             zoom=zoom,
         )
+        if args.credentials == "delegated":
+            env.update(local_delegation(issuer, logs))
         sync.env.update(env)
         create = FunctionProcess("create_conference", "create_conference", env, logs / "create.log")
         sweep = FunctionProcess("sync_events", "sweep", env, logs / "sweep.log")
@@ -157,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  Firestore emulator    {emulator.host}")
         print(f"  Calendar v3 (local)   {calendar.api_endpoint}")
         print(f"  ID token issuer       {issuer.base_url}  (certificates {issuer.certs_url})")
+        if args.credentials == "delegated":
+            print(f"  token endpoint        {issuer.token_uri}  (as {DELEGATION_ACCOUNT})")
         if zoom is not None:
             print(f"  Zoom v2 (local)       {zoom.api_base}")
         print(f"  create_conference     {create.url}")

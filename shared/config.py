@@ -3,8 +3,9 @@
 :func:`load_settings` checks every variable and raises one
 :class:`~shared.errors.ConfigurationError` naming all problems at once. On Cloud Run
 (``K_SERVICE`` set) it refuses the local-only choices: ``anonymous`` Calendar
-credentials, a Firestore emulator and a certificate URL that is not Google's. The logo
-(``ADDON_LOGO_URL``) must be on Google's hosts everywhere (:mod:`shared.logos`).
+credentials, a Firestore emulator, a certificate URL that is not Google's, and a local
+token endpoint or signing key for delegated credentials. The logo (``ADDON_LOGO_URL``)
+must be on Google's hosts everywhere (:mod:`shared.logos`).
 docs/configuration.md lists the same names.
 """
 
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from shared.errors import ConfigurationError
@@ -54,6 +56,10 @@ class Settings:
     calendar_credentials: CalendarCredentialsMode = CalendarCredentialsMode.DELEGATED
     calendar_api_endpoint: str | None = None
     delegation_service_account: str | None = None
+    # Local only (refused on Cloud Run): delegated tokens from a local token endpoint,
+    # assertions signed with a local key instead of IAM signBlob.
+    calendar_token_uri: str | None = None
+    calendar_signing_key_file: str | None = None
     allowed_domains: tuple[str, ...] = ()
     id_token_certs_url: str = GOOGLE_CERTS_URL
     conference_provider: str = "jitsi"
@@ -144,6 +150,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 "DELEGATION_SERVICE_ACCOUNT is required with CALENDAR_CREDENTIALS=delegated"
             )
 
+    token_uri = _url(env, "CALENDAR_TOKEN_URI", problems, required=False) or None
+    key_file = env.get("CALENDAR_SIGNING_KEY_FILE", "").strip() or None
+    if key_file and not Path(key_file).is_file():
+        problems.append("CALENDAR_SIGNING_KEY_FILE must name a readable key file")
+    if mode is not CalendarCredentialsMode.DELEGATED:
+        problems.extend(
+            f"{name} is only for CALENDAR_CREDENTIALS=delegated"
+            for name, value in (
+                ("CALENDAR_TOKEN_URI", token_uri),
+                ("CALENDAR_SIGNING_KEY_FILE", key_file),
+            )
+            if value
+        )
+
     certs_url = _url(env, "GOOGLE_ID_TOKEN_CERTS_URL", problems, required=False)
     certs_url = certs_url or GOOGLE_CERTS_URL
 
@@ -189,6 +209,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             problems.append("GOOGLE_ID_TOKEN_CERTS_URL must be Google's on Cloud Run")
         if endpoint and not endpoint.startswith("https://"):
             problems.append("CALENDAR_API_ENDPOINT must be https on Cloud Run")
+        for name, value in (
+            ("CALENDAR_TOKEN_URI", token_uri),
+            ("CALENDAR_SIGNING_KEY_FILE", key_file),
+        ):
+            if value:
+                problems.append(f"{name} is for local use only (not on Cloud Run)")
 
     numbers = {
         "RESERVATION_LEASE_SECONDS": 60.0,
@@ -217,6 +243,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         calendar_credentials=mode,
         calendar_api_endpoint=endpoint,
         delegation_service_account=delegator,
+        calendar_token_uri=token_uri,
+        calendar_signing_key_file=key_file,
         allowed_domains=domains,
         id_token_certs_url=certs_url,
         conference_provider=provider,

@@ -19,9 +19,17 @@ errors (googleapiclient, requests, Firestore) are translated where they are caug
     A delete refused so must be tried again later, never dropped.
   - :class:`HostLimitReached` (a :class:`MeetingRefusal`): the host's daily quota of
     creates and updates is spent; ``retry_after`` is the time until it resets.
+  - :class:`DeploymentMisconfigured`: the deployment, not one calendar or user, is refused
+    (the domain-wide delegation grant lacks a scope, the token-creator binding on the
+    delegation account is gone). Never a calendar's failure: it is a TransientFailure so
+    that every generic handler keeps the work (sync token, due times, calendar state)
+    and answers 503; it heals by itself once an operator fixes the grant. ``cause`` and
+    ``fix`` say what was refused and what to repair; ``retry_after`` tells in-request
+    retries not to bother.
 - :class:`PermanentFailure`: retrying the same call cannot help.
-  - :class:`AccessDenied`: the acting user may not do this (no calendar access, a host
-    unknown to the conferencing account).
+  - :class:`AccessDenied`: the acting user may not do this (no calendar access, a user
+    whose delegated token Google refuses with ``invalid_grant``: suspended or deleted, a
+    host unknown to the conferencing account).
   - :class:`NotFound`: the object does not exist (or no longer does).
   - :class:`PreconditionFailed`: an ``If-Match`` write lost a race (re-read and retry).
   - :class:`DocumentGone`: a Firestore update of a document removed meanwhile (not a
@@ -84,6 +92,21 @@ class TransientFailure(BundleError):
         super().__init__(message)
 
 
+# -- deployment-level failures (kept in one block) -----------------------------------------
+class DeploymentMisconfigured(TransientFailure):
+    """The deployment's own credentials were refused: every calendar fails alike until an
+    operator fixes it, so no calendar's state may change because of it."""
+
+    #: Seconds before trying again is worth it (an operator has to act).
+    RETRY_AFTER_SECONDS = 300.0
+
+    def __init__(self, message: str, *, cause: str, fix: str) -> None:
+        self.cause = cause
+        self.fix = fix
+        super().__init__(message, retry_after=self.RETRY_AFTER_SECONDS)
+
+
+# ------------------------------------------------------------------------------------------
 class PermanentFailure(BundleError):
     """A dependency refused in a way that retrying the same call cannot change."""
 

@@ -81,8 +81,12 @@ class Runtime:
     ) -> Callable[[str], Credentials]:
         if self.settings.calendar_credentials is CalendarCredentialsMode.ANONYMOUS:
             return calendar_credentials.LocalUserCredentials
+        key_file = self.settings.calendar_signing_key_file  # local only, like the token URI
         cache = calendar_credentials.DelegatedCredentialsCache(
-            service_account_email=self.settings.delegation_service_account or "", scopes=scopes
+            service_account_email=self.settings.delegation_service_account or "",
+            signer=calendar_credentials.local_key_signer(key_file) if key_file else None,
+            token_uri=self.settings.calendar_token_uri or calendar_credentials.GOOGLE_TOKEN_URI,
+            scopes=scopes,
         )
         return cache.get
 

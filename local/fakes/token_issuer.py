@@ -7,7 +7,17 @@ OAuth 2.0 JWT-bearer grant of service accounts. For tests and the local stack on
   expires_in?}``): ``{"id_token": ...}``, so another process can get tokens.
 - ``POST /token``: the JWT-bearer grant (``grant_type=urn:ietf:params:oauth:grant-type:
   jwt-bearer&assertion=...``) as Google answers it for service accounts, checking the
-  assertion against keys registered with :meth:`TokenIssuer.trust_service_account`.
+  assertion against keys registered with :meth:`TokenIssuer.trust_service_account`. An
+  assertion with a ``sub`` (domain-wide delegation) gets the access token
+  ``local-user:<sub>``, which the local Calendar server takes as that user; one without
+  gets an opaque ``local-access-...`` token. Tokens last :attr:`TokenIssuer.
+  access_token_lifetime` seconds (google-auth refreshes a token within 3 min 45 s of its
+  expiry, so a lifetime below that makes every Calendar call fetch a new one).
+- Faults on demand: :meth:`TokenIssuer.fail_token_requests` (or ``POST
+  /control/token-faults`` with the same fields as JSON; ``DELETE`` clears them) answers
+  the next N token requests, of every subject or of one, with a given status and OAuth
+  error (``invalid_grant``, ``unauthorized_client``, 503 ``temporarily_unavailable``...),
+  after the assertion was checked, as Google would.
 
 Run standalone with ``python -m local.fakes.token_issuer --port N``.
 """
@@ -48,6 +58,25 @@ GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Google refuses assertions meant to live longer than an hour.
 MAX_ASSERTION_LIFETIME = 3600
+DEFAULT_ACCESS_TOKEN_LIFETIME = 3600
+LOCAL_USER_TOKEN_PREFIX = "local-user:"  # what the local Calendar server reads
+
+
+@dataclass
+class TokenFault:
+    """Answer ``remaining`` more token requests (of ``subject`` only, if set) this way."""
+
+    remaining: int
+    status: int
+    error: str
+    description: str | None = None
+    subject: str | None = None
+
+    def body(self) -> dict[str, str]:
+        body = {"error": self.error}
+        if self.description is not None:
+            body["error_description"] = self.description
+        return body
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,11 @@ class TokenIssuer:
         self.received_assertions: list[dict[str, Any]] = []
         """The decoded claims of every accepted JWT-bearer assertion, oldest first."""
         self.issued_access_tokens: list[str] = []
+        self.access_token_lifetime = DEFAULT_ACCESS_TOKEN_LIFETIME
+        """``expires_in`` of the access tokens issued, in seconds."""
+        self.token_answers: list[tuple[str | None, int]] = []
+        """(subject, status) of every answered JWT-bearer grant, oldest first."""
+        self._token_faults: list[TokenFault] = []
         self._lock = threading.Lock()
         self._keys = [_new_key("local-token-issuer")]
         self._foreign: _Key | None = None
@@ -188,6 +222,52 @@ class TokenIssuer:
         pem = _public_pem(public_key_or_cert)
         with self._lock:
             self._trusted.setdefault(email, []).append(pem)
+
+    # -- token faults ----------------------------------------------------------------
+
+    def fail_token_requests(
+        self,
+        count: int = 1,
+        *,
+        status: int = 400,
+        error: str = "invalid_grant",
+        description: str | None = None,
+        subject: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` token requests (of ``subject`` only, if given) with
+        ``status`` and ``{"error": error, "error_description": description}``."""
+        fault = TokenFault(count, status, error, description, subject)
+        with self._lock:
+            self._token_faults.append(fault)
+
+    def clear_token_faults(self) -> None:
+        """Token requests are answered normally again."""
+        with self._lock:
+            self._token_faults.clear()
+
+    def reset_token_controls(self) -> None:
+        """No faults left, tokens of the default lifetime, answers forgotten."""
+        with self._lock:
+            self._token_faults.clear()
+            self.token_answers.clear()
+            self.access_token_lifetime = DEFAULT_ACCESS_TOKEN_LIFETIME
+
+    def refused_token_requests(self, subject: str | None = None) -> int:
+        """How many token requests (of ``subject``, if given) were answered with an error."""
+        with self._lock:
+            return sum(
+                1
+                for who, status in self.token_answers
+                if status != 200 and (subject is None or who == subject)
+            )
+
+    def _take_fault(self, subject: str | None) -> TokenFault | None:
+        with self._lock:
+            for fault in self._token_faults:
+                if fault.remaining > 0 and fault.subject in (None, subject):
+                    fault.remaining -= 1
+                    return fault
+        return None
 
     # -- ID tokens -----------------------------------------------------------------
 
@@ -298,7 +378,28 @@ class TokenIssuer:
             return self._serve_id_token(request)
         if route == ("POST", "/token"):
             return self._serve_token(request)
+        if request.path == "/control/token-faults":
+            return self._serve_fault_control(request)
         return _json({"error": "not_found"}, 404)
+
+    def _serve_fault_control(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            self.clear_token_faults()
+            return _json({})
+        body = request.get_json(silent=True) if request.method == "POST" else None
+        if not isinstance(body, dict):
+            return _json({"error": "invalid_request", "error_description": "JSON body"}, 400)
+        try:
+            self.fail_token_requests(
+                int(body.get("count", 1)),
+                status=int(body.get("status", 400)),
+                error=str(body.get("error", "invalid_grant")),
+                description=body.get("error_description"),
+                subject=body.get("subject"),
+            )
+        except (TypeError, ValueError):
+            return _json({"error": "invalid_request", "error_description": "fields"}, 400)
+        return _json({})
 
     def _serve_certs(self) -> Response:
         with self._lock:
@@ -335,11 +436,22 @@ class TokenIssuer:
             return _json({"error": "invalid_grant", "error_description": str(err)}, 400)
         if not str(claims.get("scope", "")).strip():
             return _json({"error": "invalid_scope", "error_description": "Empty scope"}, 400)
-        access_token = f"local-access-{secrets.token_urlsafe(24)}"
+        subject = str(claims["sub"]) if claims.get("sub") else None
+        fault = self._take_fault(subject)
+        if fault is not None:
+            with self._lock:
+                self.token_answers.append((subject, fault.status))
+            return _json(fault.body(), fault.status)
+        if subject is not None:
+            access_token = LOCAL_USER_TOKEN_PREFIX + subject
+        else:
+            access_token = f"local-access-{secrets.token_urlsafe(24)}"
         with self._lock:
             self.received_assertions.append(dict(claims))
             self.issued_access_tokens.append(access_token)
-        return _json({"access_token": access_token, "token_type": "Bearer", "expires_in": 3600})
+            self.token_answers.append((subject, 200))
+            lifetime = self.access_token_lifetime
+        return _json({"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime})
 
     def _verify_assertion(self, assertion: str) -> Mapping[str, Any]:
         try:

@@ -9,7 +9,9 @@ the 403 rate-limit reasons); its sleep is injectable for tests.
 ``HttpError`` is translated here: 404 -> NotFound, 410 on a listing -> SyncTokenInvalid
 (else NotFound), 412 -> PreconditionFailed, 429 / 5xx / 403 rate-limit -> TransientFailure,
 401 / other 403 -> AccessDenied, other 4xx -> PermanentFailure. Transport errors and
-timeouts are TransientFailure.
+timeouts are TransientFailure. A failed token fetch is sorted by
+``shared.google.token_errors``: transient, the deployment's (DeploymentMisconfigured,
+logged here once as ERROR), or the user's (AccessDenied).
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ from googleapiclient.errors import HttpError
 
 from shared.errors import (
     AccessDenied,
+    DeploymentMisconfigured,
     NotFound,
     PermanentFailure,
     PreconditionFailed,
     ScopeNotGranted,
     TransientFailure,
 )
-from shared.google.credentials import CALENDAR_LIST_SCOPE
+from shared.google.credentials import CALENDAR_LIST_SCOPE, CALENDAR_SCOPES
+from shared.google.token_errors import DELEGATION_SETTING, translate_token_error
+from shared.structured_logging import fields
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +106,27 @@ def translate_http_error(
     return PermanentFailure(label)
 
 
+#: The one ERROR line of a deployment-level refusal (docs/operations.md#logs).
+MISCONFIGURED_LOG = "calendar delegation refused for the whole deployment; sync paused"
+
+
+def _log_misconfigured(
+    failure: DeploymentMisconfigured, credentials: Credentials | None, what: str
+) -> None:
+    """One ERROR per refusal, naming the setting, the account and the grant's scopes."""
+    logger.error(
+        MISCONFIGURED_LOG,
+        extra=fields(
+            setting=DELEGATION_SETTING,
+            delegation_service_account=getattr(credentials, "service_account_email", None),
+            grant_scopes=",".join(CALENDAR_SCOPES),
+            cause=failure.cause,
+            fix=failure.fix,
+            call=what,
+        ),
+    )
+
+
 class CalendarApi:
     """Calendar v3 calls as a given user."""
 
@@ -161,19 +187,23 @@ class CalendarApi:
         if headers:
             request.headers.update(headers)
         request._sleep = self._sleep
+        credentials: Credentials | None = None
         try:
-            authorized = google_auth_httplib2.AuthorizedHttp(
-                (self._list_credentials_for if calendar_list else self._credentials_for)(user),
-                http=self._http(),
+            credentials = (self._list_credentials_for if calendar_list else self._credentials_for)(
+                user
             )
+            authorized = google_auth_httplib2.AuthorizedHttp(credentials, http=self._http())
             retries = self._num_retries if num_retries is None else num_retries
             return request.execute(http=authorized, num_retries=retries)
         except HttpError as err:
             raise translate_http_error(err, what, listing=listing, token_used=token_used) from err
-        except google.auth.exceptions.RefreshError as err:
-            # Delegation revoked or not granted, user suspended: not retryable as is.
-            raise AccessDenied(f"Calendar credentials for {what} were refused") from err
-        except (google.auth.exceptions.TransportError, httplib2.HttpLib2Error) as err:
+        except (google.auth.exceptions.RefreshError, google.auth.exceptions.TransportError) as err:
+            # A token blip is not a revocation (shared/google/token_errors.py).
+            failure = translate_token_error(err, what)
+            if isinstance(failure, DeploymentMisconfigured):
+                _log_misconfigured(failure, credentials, what)
+            raise failure from err
+        except httplib2.HttpLib2Error as err:
             raise TransientFailure(f"Calendar {what} failed in transport") from err
         except (TimeoutError, ConnectionError, OSError) as err:
             self._local.http = None  # a broken connection must not be reused
@@ -220,7 +250,9 @@ class CalendarApi:
         the token) lacks CALENDAR_LIST_SCOPE."""
         try:
             return call()
-        except AccessDenied as err:
+        except (AccessDenied, DeploymentMisconfigured) as err:
+            # These credentials carry only CALENDAR_LIST_SCOPE: a token request refused
+            # as unauthorized_client means the grant lacks exactly that scope.
             if isinstance(err, ScopeNotGranted) or not _scope_refusal(err):
                 raise
             raise ScopeNotGranted(str(err), CALENDAR_LIST_SCOPE) from err

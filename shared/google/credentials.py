@@ -13,6 +13,11 @@ Two modes:
 - **anonymous** (local stack): :class:`LocalUserCredentials` sends
   ``Authorization: Bearer local-user:<email>``, which the local Calendar server reads as
   the acting user.
+- **delegated, locally** (tests of token failures): the same delegated credentials, but
+  the assertion is signed with a local key (:func:`local_key_signer`,
+  ``CALENDAR_SIGNING_KEY_FILE``) and exchanged at a local token endpoint
+  (``CALENDAR_TOKEN_URI``, ``local/fakes/token_issuer.py``). Both settings are refused on
+  Cloud Run: deployed functions never hold a key.
 
 Nothing here touches the network or looks up default credentials at import.
 """
@@ -74,6 +79,16 @@ def iam_signer(
     request = google.auth.transport.requests.Request()
     signer: google.auth.crypt.Signer = google.auth.iam.Signer(  # type: ignore[no-untyped-call]
         request, source_credentials, service_account_email
+    )
+    return signer
+
+
+def local_key_signer(key_file: str) -> google.auth.crypt.Signer:
+    """A signer with the PEM private key in ``key_file`` (local use only)."""
+    with open(key_file, encoding="ascii") as handle:
+        pem = handle.read()
+    signer: google.auth.crypt.Signer = google.auth.crypt.RSASigner.from_string(  # type: ignore[no-untyped-call]
+        pem
     )
     return signer
 

@@ -29,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 CALENDARS = "calendars"
 
+# A calendar whose sync user lost access is tried again after a growing interval.
+ACCESS_RETRY_FIRST = timedelta(hours=1)
+ACCESS_RETRY_LONGEST = timedelta(hours=24)
+
 
 class SetupState(StrEnum):
     PENDING = "pending"  # set-up not finished: the sweep finishes it
@@ -54,6 +58,9 @@ class CalendarState:
     last_sync_error: str | None = None
     # The message count the last completed pass covered (None: no pass recorded one).
     messages_served: int | None = None
+    # access_revoked only: when the sweep tries again, and how many tries were refused.
+    access_retry_at: datetime | None = None
+    access_retries: int = 0
 
     @property
     def doc_id(self) -> str:
@@ -76,7 +83,22 @@ class CalendarState:
             setup_due_at=data.get("setupDueAt"),
             last_sync_error=data.get("lastSyncError"),
             messages_served=data.get("messagesServed"),
+            access_retry_at=data.get("accessRetryAt"),
+            access_retries=int(data.get("accessRetries") or 0),
         )
+
+    def retries_after_refusal(self) -> int:
+        """``accessRetries`` to record when access is refused now: 0 the first time, one
+        more for each retry of an ``access_revoked`` calendar that is refused again."""
+        if self.setup_state is SetupState.ACCESS_REVOKED:
+            return self.access_retries + 1
+        return 0
+
+
+def access_retry_delay(refused_retries: int) -> timedelta:
+    """How long after a refusal the sweep tries a calendar again: an hour, doubling with
+    each retry that was refused, at most a day."""
+    return min(ACCESS_RETRY_LONGEST, ACCESS_RETRY_FIRST * (1 << min(max(refused_retries, 0), 16)))
 
 
 def calendar_doc_id(calendar_id: str) -> str:
@@ -145,6 +167,8 @@ class CalendarStore:
                     "renewAt": None,
                     "syncToken": None,
                     "activeChannelId": None,
+                    "accessRetryAt": firestore.DELETE_FIELD,  # leaves the access-retry queue
+                    "accessRetries": firestore.DELETE_FIELD,
                     "updatedAt": self._clock(),
                 },
             )
@@ -160,13 +184,17 @@ class CalendarStore:
         *,
         error: str | None = None,
         retry_in: timedelta | None = None,
+        access_retries: int = 0,
         extra: dict[str, Any] | None = None,
     ) -> None:
         """Record a set-up state with the due times of the sweep's queries.
 
         ``setupDueAt``: when the sweep should (re)try an unfinished set-up (pending only);
         ``renewAt``: cleared whenever the calendar is not ready (nothing to renew), so
-        that calendars that cannot be synced never fill the renewal batch.
+        that calendars that cannot be synced never fill the renewal batch;
+        ``accessRetryAt`` and ``accessRetries`` (access_revoked only, else removed, so
+        documents of other states keep their fields): when the sweep tries the calendar
+        again, after :func:`access_retry_delay` of ``access_retries`` refused retries.
         """
         now = self._clock()
         changes: dict[str, Any] = {"setupState": state.value, "setupError": error}
@@ -176,6 +204,12 @@ class CalendarStore:
             changes["setupDueAt"] = None
         if state is not SetupState.READY:
             changes["renewAt"] = None
+        if state is SetupState.ACCESS_REVOKED:
+            changes["accessRetries"] = access_retries
+            changes["accessRetryAt"] = now + access_retry_delay(access_retries)
+        else:
+            changes["accessRetries"] = firestore.DELETE_FIELD
+            changes["accessRetryAt"] = firestore.DELETE_FIELD
         changes.update(extra or {})
         self.update_calendar(calendar_id, changes)
 

@@ -76,22 +76,32 @@ class LeasedSync:
             while True:
                 if self._lease_store.finish_pass(lease, self._lease_seconds):
                     return Outcome.SYNCED
+                if lease.calendar.setup_state is not SetupState.READY:
+                    # Taken back for messages counted before its sync stopped (access
+                    # lost, a set-up pending): they are served once it is ready again.
+                    self._lease_store.release_lease(lease)
+                    return Outcome.NOT_SET_UP
                 self._pass(lease)
                 if self._clock() > deadline:
                     raise TransientFailure("messages kept arriving past the time budget")
         except (AccessDenied, NotFound) as err:
-            # The sync user lost the calendar (access removed, delegation revoked, calendar
-            # deleted): recorded, and not retried in a loop.
+            # The sync user lost the calendar (access removed, the user suspended or
+            # deleted, the calendar deleted): recorded, not retried in a loop; the sweep
+            # tries it again after a growing interval (docs/sync-model.md#failures).
+            # The deployment's own refusals (DeploymentMisconfigured) are transient and
+            # never end up here: they change no calendar.
             self._lease_store.release_lease(lease)
+            retries = lease.calendar.retries_after_refusal()
             self._calendar_store.set_state(
                 calendar_id,
                 SetupState.ACCESS_REVOKED,
                 error=str(err),
+                access_retries=retries,
                 extra={"lastSyncAt": utcnow()},
             )
             logger.error(
                 "calendar access refused; sync stopped for it",
-                extra=fields(calendar_id=calendar_id, reason=str(err)),
+                extra=fields(calendar_id=calendar_id, reason=str(err), refused_retries=retries),
             )
             return Outcome.ACCESS_REVOKED
         except PermanentFailure as err:

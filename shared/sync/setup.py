@@ -15,7 +15,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import AccessDenied, BundleError, NotFound, TransientFailure
+from shared.errors import (
+    AccessDenied,
+    BundleError,
+    DeploymentMisconfigured,
+    NotFound,
+    TransientFailure,
+)
 from shared.google.calendar_api import CalendarApi
 from shared.state.calendars import CalendarStore, SetupState
 from shared.state.channels import ChannelStore, new_channel_secrets
@@ -42,8 +48,9 @@ def parse_expiration(value: object) -> datetime | None:
 
 def setup_state_for(err: BundleError) -> SetupState:
     """Where a failed set-up leaves the calendar: revoked access and a calendar that
-    cannot be watched are recorded as such (the sweep does not retry them in a loop);
-    anything else stays pending for the sweep to finish."""
+    cannot be watched are recorded as such (the sweep does not retry them in a loop; lost
+    access is tried again after a growing interval); anything else stays pending for the
+    sweep to finish."""
     if isinstance(err, AccessDenied):
         return SetupState.ACCESS_REVOKED
     if isinstance(err, NotFound):
@@ -113,6 +120,10 @@ class SyncSetup:
             channel_id = self.start_channel(calendar_id, user)
             self._check(deadline)
             token = self.first_sync_token(calendar_id, user, deadline)
+        except DeploymentMisconfigured:
+            # Not this calendar's failure (logged once where it was met): the calendar
+            # stays as claimed, pending, and the sweep finishes it once the grant works.
+            return False
         except BundleError as err:
             state = setup_state_for(err)
             # Due at once: the next sweep finishes it (the sweep backs off its own failures).

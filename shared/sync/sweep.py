@@ -4,6 +4,9 @@ Each task works in bounded batches from single-field queries (no composite index
 does its per-calendar work under the calendar's sync lease, so two sweeps at once (or a
 sweep and a push message) never work on one calendar together. Tasks:
 
+0. retry calendars whose sync user lost access, once their ``accessRetryAt`` is due
+   (an hour after the refusal, doubling to a day): resumed if the sync user may sync
+   them again, else handed to another owner of one of their conferences who may;
 1. renew channels expiring within the window: a new channel first, then the old one
    stopped (messages on it are accepted until then);
 2. finish sync set-ups left pending by creation (channel, first token, catch-up);
@@ -14,6 +17,9 @@ sweep and a push message) never work on one calendar together. Tasks:
 
 Calendars whose watch or access fails are recorded with the reason
 (``watch_failed`` / ``access_revoked``) and only looked at again after the interval.
+When the deployment itself is refused (DeploymentMisconfigured: the delegation grant or
+the token-creator binding), the sweep stops at once and changes nothing: every calendar
+would fail alike; it answers 503 and the next run finds the same work due.
 """
 
 from __future__ import annotations
@@ -22,26 +28,29 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.clock import utcnow
 from shared.conferences.carried import carries
 from shared.config import Settings
-from shared.errors import BundleError, NotFound, TransientFailure
+from shared.errors import BundleError, DeploymentMisconfigured, NotFound, TransientFailure
 from shared.google.calendar_api import CalendarApi
 from shared.state.calendars import CalendarState, CalendarStore, SetupState
 from shared.state.channels import Channel, ChannelStore
 from shared.state.conferences import ConferenceRecord, ConferenceStore
 from shared.state.leases import LeaseStore, SyncLease
 from shared.structured_logging import fields
+from shared.sync.access import SyncAccess
 from shared.sync.changes import ChangeHandler, PassStats
-from shared.sync.lease import LeasedSync
+from shared.sync.lease import LeasedSync, Outcome
 from shared.sync.setup import SyncSetup, setup_state_for
 
 logger = logging.getLogger(__name__)
 
 SWEEP_RETRY = timedelta(minutes=10)  # a failed step is tried again after this
+# Other conference owners asked, per retry of a calendar whose sync user lost access.
+TAKEOVER_CANDIDATES = 10
 
 
 class Sweep:
@@ -69,6 +78,7 @@ class Sweep:
         self._setup = sync_setup
         self._handler = handler
         self._leased_sync = leased_sync
+        self._access = SyncAccess(calendar_api)
         self._now = now
         self._clock = clock
         self._deadline = float("inf")
@@ -80,6 +90,9 @@ class Sweep:
             "synced": 0,
             "torn_down": 0,
             "abandoned_conferences": 0,
+            "resumed": 0,
+            "handed_over": 0,
+            "still_revoked": 0,
             "failed": 0,
             "busy": 0,
             "deferred": 0,
@@ -87,8 +100,21 @@ class Sweep:
         # Stop taking work in time: a sweep that Cloud Run cuts off at its timeout would
         # leave a lease behind (docs/sync-model.md#the-sweep).
         self._deadline = self._clock() + self._settings.sweep_budget_seconds
-        for task in (self._renew, self._finish_setups, self._safety_sync, self._abandoned):
-            task(report)
+        tasks = (
+            self._retry_access,
+            self._renew,
+            self._finish_setups,
+            self._safety_sync,
+            self._abandoned,
+        )
+        try:
+            for task in tasks:
+                task(report)
+        except DeploymentMisconfigured:
+            # Every calendar would be refused alike: stop, change nothing (the ERROR was
+            # logged where the refusal was met); the edge answers 503.
+            logger.warning("sweep stopped: the deployment is refused", extra=fields(**report))
+            raise
         logger.info("sweep done", extra=fields(**report))
         return report
 
@@ -109,12 +135,16 @@ class Sweep:
         try:
             try:
                 work(lease)
+            except DeploymentMisconfigured:
+                raise  # not this calendar's failure: nothing is recorded on it
             except BundleError as err:
                 report["failed"] += 1
                 self._record_failure(calendar_id, err)
             # Messages that arrived meanwhile were coalesced into this lease: serve them,
             # whether the work succeeded or not.
             self._leased_sync.sync_under_lease(lease, first_pass=False, deadline=self._deadline)
+        except DeploymentMisconfigured:
+            raise
         except BundleError as err:
             self._record_failure(calendar_id, err)
         finally:
@@ -125,22 +155,106 @@ class Sweep:
         now = self._now()
         changes: dict[str, Any] = {"lastSyncError": str(err), "lastSyncAt": now}
         with contextlib.suppress(BundleError):
+            current = self._calendar_store.get_calendar(calendar_id)
             state = None if isinstance(err, TransientFailure) else setup_state_for(err)
             if state is not None and state is not SetupState.PENDING:
-                self._calendar_store.set_state(calendar_id, state, error=str(err), extra=changes)
+                retries = current.retries_after_refusal() if current is not None else 0
+                self._calendar_store.set_state(
+                    calendar_id, state, error=str(err), access_retries=retries, extra=changes
+                )
                 return
-            current = self._calendar_store.get_calendar(calendar_id)
             if current is not None and current.setup_state is SetupState.PENDING:
                 changes["setupDueAt"] = now + SWEEP_RETRY
             elif current is not None and current.setup_state is SetupState.READY:
                 changes["renewAt"] = now + SWEEP_RETRY  # only if renewal was due
                 if current.renew_at is not None and current.renew_at > now:
                     changes.pop("renewAt")
+            elif current is not None and current.setup_state is SetupState.ACCESS_REVOKED:
+                changes["accessRetryAt"] = now + SWEEP_RETRY  # a retry that failed for now
             self._calendar_store.update_calendar(calendar_id, changes)
         logger.warning(
             "sweep could not finish a calendar",
             extra=fields(calendar_id=calendar_id, error=type(err).__name__, reason=str(err)),
         )
+
+    # -- 0. calendars whose sync user lost access --------------------------------------
+    def _retry_access(self, report: dict[str, int]) -> None:
+        now = self._now()
+        for calendar_state in self._batch("accessRetryAt", "<=", now):
+
+            def retry(lease: SyncLease) -> None:
+                fresh = lease.calendar  # read under the lease: another sweep may be done
+                due = fresh.access_retry_at
+                if fresh.setup_state is not SetupState.ACCESS_REVOKED or due is None or due > now:
+                    return
+                report[self.retry_access(lease)] += 1
+
+            self._with_lease(calendar_state.calendar_id, report, retry)
+
+    def retry_access(self, lease: SyncLease) -> str:
+        """Try again a calendar whose sync user lost access; return what came of it.
+
+        ``resumed``: the sync user may sync it again; it catches up (an incremental pass
+        from the kept sync token, or the set-up if the token is gone). ``handed_over``:
+        another owner of one of its conferences may sync it and becomes its sync user
+        (the set-up task finishes it as that user). ``still_revoked``: tried again after
+        a longer interval.
+        """
+        state = lease.calendar
+        if self._access.may_sync(state.sync_user, state.calendar_id):
+            if self._resume(lease) is not Outcome.ACCESS_REVOKED:
+                return "resumed"
+            return "still_revoked"  # the pass was refused after all: recorded by the lease
+        for candidate in self._other_owners(state):
+            if not self._access.may_sync(candidate, state.calendar_id):
+                continue
+            if self._calendar_store.take_over_stopped(state.calendar_id, candidate):
+                logger.info(
+                    "stopped sync handed to another conference owner",
+                    extra=fields(calendar_id=state.calendar_id),
+                )
+                return "handed_over"
+        retries = state.retries_after_refusal()
+        self._calendar_store.set_state(
+            state.calendar_id,
+            SetupState.ACCESS_REVOKED,
+            error=state.setup_error,
+            access_retries=retries,
+        )
+        logger.info(
+            "calendar access still refused; tried again later",
+            extra=fields(calendar_id=state.calendar_id, refused_retries=retries),
+        )
+        return "still_revoked"
+
+    def _resume(self, lease: SyncLease) -> Outcome | None:
+        state = lease.calendar
+        if not state.sync_token:
+            self._calendar_store.set_state(state.calendar_id, SetupState.PENDING)
+            self.finish_setup(state)
+            return None
+        # Ready again with the kept token; a new channel at once (the renewal task runs
+        # next), since the old one may have died with the access. Then catch up.
+        self._calendar_store.set_state(
+            state.calendar_id, SetupState.READY, extra={"renewAt": self._now()}
+        )
+        logger.info("sync resumed: access works again", extra=fields(calendar_id=state.calendar_id))
+        return self._leased_sync.sync_under_lease(lease, deadline=self._deadline)
+
+    def _other_owners(self, state: CalendarState) -> list[str]:
+        """Owners of the calendar's conferences other than its sync user, oldest first."""
+        seen = {state.sync_user.lower()}
+        owners: list[str] = []
+        records = self._conference_store.for_calendar(state.calendar_id)
+        oldest_first = sorted(
+            records, key=lambda r: r.created_at or datetime.max.replace(tzinfo=UTC)
+        )
+        for record in oldest_first:
+            email = record.owner_email
+            if email and email.lower() not in seen:
+                seen.add(email.lower())
+                owners.append(email)
+        return owners[:TAKEOVER_CANDIDATES]
 
     # -- 1. renewal ------------------------------------------------------------------
     def _renew(self, report: dict[str, int]) -> None:
@@ -330,6 +444,8 @@ class Sweep:
                 continue
             try:
                 self._check_abandoned(record, report)
+            except DeploymentMisconfigured:
+                raise
             except BundleError as err:
                 report["failed"] += 1
                 logger.warning(

@@ -6,7 +6,10 @@ layout restructuring (``REGENERATE_FIRESTORE_SHAPES=1`` rewrites it; do that onl
 deliberate, documented change of the stored format, with a migration). Document ids are
 checked against the formulas earlier releases used, written out here on their own.
 
-Fields added since (documents without them stay readable): ``calendars.messagesServed``.
+Fields added since (documents without them stay readable): ``calendars.messagesServed``;
+``calendars.accessRetryAt`` and ``calendars.accessRetries`` (written on ``access_revoked``
+calendars only and removed when they leave that state, so the scenario's documents, and
+the fixture, do not carry them).
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ def test_deployed_settings_load_with_defaults() -> None:
         ({"GOOGLE_ID_TOKEN_CERTS_URL": "http://127.0.0.1:9/certs"}, "GOOGLE_ID_TOKEN_CERTS_URL"),
         ({"GOOGLE_ID_TOKEN_CERTS_URL": "https://evil.example.com/certs"}, "CERTS_URL"),
         ({"CALENDAR_API_ENDPOINT": "http://127.0.0.1:8091/calendar/v3/"}, "https"),
+        ({"CALENDAR_TOKEN_URI": "https://oauth2.googleapis.com/token"}, "CALENDAR_TOKEN_URI"),
+        ({"CALENDAR_SIGNING_KEY_FILE": __file__}, "CALENDAR_SIGNING_KEY_FILE"),
     ],
 )
 def test_cloud_run_refuses_local_only_choices(extra: dict[str, str], problem: str) -> None:
@@ -85,6 +87,33 @@ def test_the_same_choices_are_fine_locally() -> None:
 
     assert settings.calendar_credentials is CalendarCredentialsMode.ANONYMOUS
     assert settings.calendar_api_endpoint == "http://127.0.0.1:8091/calendar/v3/"
+
+
+def test_delegated_credentials_can_use_a_local_token_endpoint_and_key_locally() -> None:
+    local_delegated = {
+        **DEPLOYED,
+        "K_SERVICE": "",
+        "CALENDAR_TOKEN_URI": "http://127.0.0.1:9/token",
+        "CALENDAR_SIGNING_KEY_FILE": __file__,
+    }
+
+    settings = load_settings(local_delegated)
+
+    assert settings.calendar_credentials is CalendarCredentialsMode.DELEGATED
+    assert settings.calendar_token_uri == "http://127.0.0.1:9/token"
+    assert settings.calendar_signing_key_file == __file__
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"CALENDAR_TOKEN_URI": "http://127.0.0.1:9/token"}, "only for CALENDAR_CREDENTIALS"),
+        ({"CALENDAR_SIGNING_KEY_FILE": __file__}, "only for CALENDAR_CREDENTIALS"),
+        ({"CALENDAR_CREDENTIALS": "", "CALENDAR_SIGNING_KEY_FILE": "/no/such.pem"}, "readable"),
+    ],
+)
+def test_the_local_delegation_settings_are_checked(extra: dict[str, str], problem: str) -> None:
+    assert problem in problems_of({**LOCAL, **extra})
 
 
 def test_zoom_needs_its_credentials_named() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import google.auth
@@ -13,6 +14,7 @@ import google.auth.iam
 import google.auth.transport.requests
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from local.fakes.token_issuer import GOOGLE_TOKEN_AUDIENCE, TokenIssuer
@@ -22,6 +24,7 @@ from shared.google.credentials import (
     DelegatedCredentialsCache,
     LocalUserCredentials,
     delegated_credentials,
+    local_key_signer,
 )
 
 SERVICE_ACCOUNT = "conferencing@example-project.iam.gserviceaccount.com"
@@ -84,7 +87,8 @@ def test_delegated_credentials_act_as_the_user_checked_with_a_local_key(
     assert assertion["aud"] == GOOGLE_TOKEN_AUDIENCE
     assert assertion["exp"] - assertion["iat"] <= 3600
     assert credentials.token == issuer.issued_access_tokens[-1]
-    assert credentials.token.startswith("local-access-")
+    # A delegated token is one the local Calendar server takes as the user.
+    assert credentials.token == "local-user:alice@example.com"
     assert credentials.valid
 
 
@@ -102,6 +106,32 @@ def test_delegated_credentials_signed_by_an_untrusted_key_are_refused(
 
     with pytest.raises(google.auth.exceptions.RefreshError, match="invalid_grant"):
         credentials.refresh(http_request)  # type: ignore[no-untyped-call]
+
+
+def test_a_local_key_file_signs_assertions_the_issuer_trusts(
+    issuer: TokenIssuer,
+    service_account_key: rsa.RSAPrivateKey,
+    http_request: google.auth.transport.requests.Request,
+    tmp_path: Path,
+) -> None:
+    key_file = tmp_path / "delegation-key.pem"
+    key_file.write_bytes(
+        service_account_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    cache = DelegatedCredentialsCache(
+        service_account_email=SERVICE_ACCOUNT,
+        signer=local_key_signer(str(key_file)),
+        token_uri=issuer.token_uri,
+    )
+    credentials = cache.get(USER)
+
+    credentials.refresh(http_request)  # type: ignore[no-untyped-call]
+
+    assert credentials.token == f"local-user:{USER}"
 
 
 def test_calendar_scopes_are_the_two_least_ones() -> None:
