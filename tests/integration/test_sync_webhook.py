@@ -49,6 +49,9 @@ def test_wrong_method_is_405(stack: Stack) -> None:
         {"X-Goog-Message-Number": "-3"},
         {"X-Goog-Resource-State": "deleted"},
         {"X-Goog-Channel-Expiration": "not a date"},
+        {"X-Goog-Message-Number": "\u00b2"},
+        {"X-Goog-Message-Number": "1\u00b2"},
+        {"X-Goog-Channel-Expiration": "Tue, 19 Nov 99999999999 01:13:52 GMT"},
     ],
     ids=lambda change: "-".join(f"{k}={v}" for k, v in change.items()),
 )
