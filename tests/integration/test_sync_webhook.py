@@ -89,6 +89,24 @@ def test_unknown_channel_is_200_and_touches_nothing(stack: Stack) -> None:
     assert snapshot(stack) == before
 
 
+@pytest.mark.parametrize("channel_id", ["a/b", "/", "a//b", "__x__", "____"])
+def test_a_channel_id_firestore_cannot_store_is_an_unknown_channel(
+    stack: Stack, channel_id: str
+) -> None:
+    """Calendar's alphabet allows ids that cannot be Firestore document ids."""
+    scenario = conference_on_event(stack)
+    before = snapshot(stack)
+    headers = push_headers(
+        channel_of(stack, scenario.calendar_id), **{"X-Goog-Channel-ID": channel_id}
+    )
+
+    response = push(stack, headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"outcome": "unknown_channel"}
+    assert snapshot(stack) == before
+
+
 @pytest.mark.parametrize(
     "change",
     [
