@@ -4,7 +4,7 @@ Each id must be text Calendar and Firestore can take: a string of 1 to 1024 char
 not only whitespace, valid Unicode (no lone surrogate, which JSON's ``\\ud800`` escape can
 carry), no control character (C0, DEL, C1), and not ``.`` or ``..`` (which would be path
 segments of Calendar's URLs). Anything else is an :class:`~shared.errors.InvalidInput`
-(the answers: ``docs/create-contract.md#answers``); messages name the field, never quote it.
+(the answers: ``docs/create-contract.md#bad-input``); messages name the field, never quote it.
 """
 
 from __future__ import annotations

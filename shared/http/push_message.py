@@ -5,7 +5,7 @@ resource id, resource state (``sync``, ``exists``, ``not_exists``; the last is t
 ``exists``). Optional: resource URI, channel expiration (RFC 1123 date; a date without a
 zone is taken as UTC), channel token. Every header we read must be printable ASCII, as
 Calendar sends it. Anything malformed is an :class:`~shared.errors.InvalidInput` (the
-answers: ``docs/sync-model.md#webhook-answers``).
+answers: ``docs/sync-model.md#bad-input``).
 """
 
 from __future__ import annotations
