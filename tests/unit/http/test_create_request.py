@@ -140,7 +140,7 @@ DOCUMENTS = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(DOCUMENTS)
 def test_any_json_parses_to_storable_ids_or_is_invalid_input(document: Any) -> None:
     result = parsed_or_refusal(json.dumps(document).encode())
@@ -154,7 +154,7 @@ def test_any_json_parses_to_storable_ids_or_is_invalid_input(document: Any) -> N
         assert value not in (".", "..")
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.binary(max_size=64))
 def test_any_bytes_parse_or_are_invalid_input(raw: bytes) -> None:
     parsed_or_refusal(raw)

@@ -159,7 +159,7 @@ HEADER_VALUES = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
     st.dictionaries(st.sampled_from(HEADER_NAMES), HEADER_VALUES | st.none(), max_size=8),
     st.binary(max_size=4),

@@ -66,7 +66,7 @@ ID_CHARACTERS = st.one_of(
 )
 
 
-@settings(max_examples=500, deadline=None, derandomize=True)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
     st.text(ID_CHARACTERS)
     | st.builds(
@@ -86,7 +86,7 @@ def test_an_id_is_invalid_exactly_when_it_breaks_a_stated_constraint(value: str)
     assert is_document_id(value) is not breaks_one
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.lists(st.text(), min_size=1, max_size=3))
 def test_digests_are_always_valid_document_ids(parts: list[str]) -> None:
     assert is_document_id(digest(*parts))
