@@ -1,10 +1,12 @@
-"""Shared fixtures. The integration stack is started once per session (its processes
-find the emulator through FIRESTORE_EMULATOR_HOST); data is cleared before each test."""
+"""Shared fixtures, and each test's tier marker. The integration stack is started once per
+session (its processes find the emulator through FIRESTORE_EMULATOR_HOST); data is cleared
+before each test."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,25 @@ from tests.support.stack import PROJECT, Stack, start_stack, stop_stack
 
 # The Zoom server and provider fixtures serve tests/unit/providers/zoom and tests/fakes.
 pytest_plugins = ["tests.support.zoom_fixtures"]
+
+TESTS = Path(__file__).resolve().parent
+#: A test's tier is the folder it is in, directly under tests/; each is also a marker
+#: (registered in pyproject.toml). See docs/development.md#tiers-and-markers.
+TIERS = ("unit", "fakes", "addon", "deploy", "integration")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test with its folder's tier; a test outside the tier folders is refused."""
+    for item in items:
+        path = item.path.resolve()
+        tier = path.relative_to(TESTS).parts[0] if path.is_relative_to(TESTS) else None
+        if tier not in TIERS:
+            raise pytest.UsageError(
+                f"{item.nodeid}: a test goes in one of tests/{{{','.join(TIERS)}}}/ "
+                "(docs/development.md#where-a-new-test-goes)"
+            )
+        item.add_marker(tier)
 
 
 @pytest.fixture(autouse=True)

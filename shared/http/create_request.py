@@ -1,8 +1,16 @@
-"""Parsing the create_conference request body (sent by the add-on shim)."""
+"""Parsing the create_conference request body (sent by the add-on shim).
+
+Each id must be text Calendar and Firestore can take: a string of 1 to 1024 characters,
+not only whitespace, valid Unicode (no lone surrogate, which JSON's ``\\ud800`` escape can
+carry), no control character (C0, DEL, C1), and not ``.`` or ``..`` (which would be path
+segments of Calendar's URLs). Anything else is an :class:`~shared.errors.InvalidInput`
+(the answers: ``docs/create-contract.md#bad-input``); messages name the field, never quote it.
+"""
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +36,13 @@ def _identifier(container: dict[str, Any], name: str, where: str) -> str:
         raise InvalidInput(f"{where}{name} must not be empty")
     if len(value) > MAX_ID_LENGTH:
         raise InvalidInput(f"{where}{name} is longer than {MAX_ID_LENGTH} characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    categories = {unicodedata.category(ch) for ch in value}
+    if "Cs" in categories:
+        raise InvalidInput(f"{where}{name} must be valid Unicode text (a lone surrogate)")
+    if "Cc" in categories:
         raise InvalidInput(f"{where}{name} must not contain control characters")
+    if value in (".", ".."):
+        raise InvalidInput(f"{where}{name} must not be '.' or '..'")
     return value
 
 

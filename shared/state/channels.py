@@ -2,7 +2,9 @@
 
 A channel document is written *before* ``events.watch`` is called, because Calendar's
 first ``sync`` message can arrive before the watch call returns. Only a hash of each
-channel's secret token is kept.
+channel's secret token is kept. The channel id is the document id: ours are always valid
+ones; a message's id that Firestore could not store (``a/b``, ``__x__``: Calendar's
+alphabet allows them) names no channel, and is answered without a read.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clock import utcnow
-from shared.state.firestore_client import as_dict, translated_errors
+from shared.state.firestore_client import as_dict, is_document_id, translated_errors
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,10 @@ class ChannelStore:
         return Channel.from_doc(data)
 
     def get_channel(self, channel_id: str) -> Channel | None:
+        """The channel, or None when there is none (an id that cannot name a document
+        cannot name one of ours: None without a read)."""
+        if not is_document_id(channel_id):
+            return None
         with translated_errors("channel read"):
             data = as_dict(self._channels.document(channel_id).get())
         return Channel.from_doc(data) if data else None

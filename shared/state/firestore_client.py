@@ -1,9 +1,11 @@
-"""The Firestore client, created lazily once per instance, and error translation."""
+"""The Firestore client, created lazily once per instance, error translation, and the
+rule for document ids."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +18,10 @@ from shared.errors import DocumentGone, TransientFailure
 _lock = threading.Lock()
 _clients: dict[str, firestore.Client] = {}
 
+#: Firestore's limit on a document id, in UTF-8 bytes.
+MAX_DOCUMENT_ID_BYTES = 1500
+_RESERVED_ID = re.compile(r"__.*__", re.DOTALL)
+
 
 def firestore_client(project: str) -> firestore.Client:
     """The process's client for ``project`` (FIRESTORE_EMULATOR_HOST is honoured)."""
@@ -27,8 +33,28 @@ def firestore_client(project: str) -> firestore.Client:
         return client
 
 
+def is_document_id(value: str) -> bool:
+    """Whether ``value`` can be a Firestore document id, as Firestore's constraints say:
+    valid UTF-8 of 1 to 1500 bytes, no ``/``, not ``.`` or ``..``, not matching ``__.*__``.
+
+    Check any id that comes from outside before it names a document: Firestore refuses
+    the others (the client raises ValueError, the server INVALID_ARGUMENT), and ``a/b``
+    would name a document of another collection.
+    """
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return (
+        0 < size <= MAX_DOCUMENT_ID_BYTES
+        and "/" not in value
+        and value not in (".", "..")
+        and not _RESERVED_ID.fullmatch(value)
+    )
+
+
 def digest(*parts: str) -> str:
-    """A document id for a natural key made of ``parts``."""
+    """A document id for a natural key made of ``parts`` (always a valid one)."""
     joined = "\x1f".join(parts)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 

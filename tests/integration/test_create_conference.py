@@ -422,6 +422,25 @@ BAD_BODIES = {
     "calendar-too-long": json.dumps(
         {"solutionId": "1", "eventData": {"calendarId": "c" * 1025, "eventId": "e1234"}}
     ).encode(),
+    "lone-surrogate-calendar": (
+        b'{"solutionId": "1", "eventData": {"calendarId": "a\\ud800", "eventId": "e1234"}}'
+    ),
+    "lone-surrogate-event": (
+        b'{"solutionId": "1", "eventData": {"calendarId": "alice@example.com", '
+        b'"eventId": "\\udfff"}}'
+    ),
+    "lone-surrogate-solution": (
+        b'{"solutionId": "\\ud83d", "eventData": {"calendarId": "a", "eventId": "e1234"}}'
+    ),
+    "c1-control": json.dumps(
+        {"solutionId": "1", "eventData": {"calendarId": ALICE, "eventId": "e1234\x85"}}
+    ).encode(),
+    "calendar-dot-dot": json.dumps(
+        {"solutionId": "1", "eventData": {"calendarId": "..", "eventId": "e1234"}}
+    ).encode(),
+    "event-dot": json.dumps(
+        {"solutionId": "1", "eventData": {"calendarId": ALICE, "eventId": "."}}
+    ).encode(),
 }
 
 

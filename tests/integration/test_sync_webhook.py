@@ -49,6 +49,9 @@ def test_wrong_method_is_405(stack: Stack) -> None:
         {"X-Goog-Message-Number": "-3"},
         {"X-Goog-Resource-State": "deleted"},
         {"X-Goog-Channel-Expiration": "not a date"},
+        {"X-Goog-Message-Number": "\u00b2"},
+        {"X-Goog-Message-Number": "1\u00b2"},
+        {"X-Goog-Channel-Expiration": "Tue, 19 Nov 99999999999 01:13:52 GMT"},
     ],
     ids=lambda change: "-".join(f"{k}={v}" for k, v in change.items()),
 )
@@ -83,6 +86,24 @@ def test_unknown_channel_is_200_and_touches_nothing(stack: Stack) -> None:
     response = push(stack, headers)
 
     assert response.status_code == 200
+    assert snapshot(stack) == before
+
+
+@pytest.mark.parametrize("channel_id", ["a/b", "/", "a//b", "__x__", "____"])
+def test_a_channel_id_firestore_cannot_store_is_an_unknown_channel(
+    stack: Stack, channel_id: str
+) -> None:
+    """Calendar's alphabet allows ids that cannot be Firestore document ids."""
+    scenario = conference_on_event(stack)
+    before = snapshot(stack)
+    headers = push_headers(
+        channel_of(stack, scenario.calendar_id), **{"X-Goog-Channel-ID": channel_id}
+    )
+
+    response = push(stack, headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"outcome": "unknown_channel"}
     assert snapshot(stack) == before
 
 

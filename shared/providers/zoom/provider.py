@@ -119,6 +119,7 @@ import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from itertools import accumulate
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -193,12 +194,10 @@ def _clip(text: str, limit: int) -> str:
     """``text`` within ``limit`` UTF-16 code units (Zoom counts like Java), "…" if cut."""
     if len(text.encode("utf-16-le")) // 2 <= limit:
         return text
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit - 1:
-            return text[:index].rstrip() + "…"
-    return text  # pragma: no cover - unreachable
+    # Some prefix is over ``limit - 1`` units (one is left for the "…"): cut before it.
+    units = accumulate(2 if ord(char) > 0xFFFF else 1 for char in text)
+    end = next(index for index, used in enumerate(units) if used > limit - 1)
+    return text[:end].rstrip() + "…"
 
 
 def _plain(description: str) -> str:

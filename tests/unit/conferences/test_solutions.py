@@ -1,0 +1,61 @@
+"""The conference solutions of each provider, read from solutions.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.conferences.solutions import Solution, find_solution, solutions_for
+from shared.errors import ConfigurationError
+
+ONE = {"id": "1", "name": "Meet here"}
+
+
+def test_the_shipped_solutions_are_read_in_file_order() -> None:
+    zoom = solutions_for("zoom")
+
+    assert list(zoom) == ["1", "2"]
+    assert zoom["2"].name == "Zoom Meeting (recorded)"
+    assert zoom["2"].options["autoRecording"] == "cloud"
+    assert list(solutions_for("jitsi")) == ["1"]
+
+
+def test_a_solution_is_found_by_id_or_is_none() -> None:
+    assert find_solution("zoom", "2") == solutions_for("zoom")["2"]
+    assert find_solution("zoom", "3") is None
+
+
+def write(tmp_path: Path, provider_list: Any) -> Path:
+    path = tmp_path / "solutions.json"
+    path.write_text(json.dumps({"acme": provider_list}), encoding="utf-8")
+    return path
+
+
+def test_options_are_optional(tmp_path: Path) -> None:
+    solutions = solutions_for("acme", write(tmp_path, [ONE]))
+
+    assert solutions == {"1": Solution("1", "Meet here", {})}
+
+
+@pytest.mark.parametrize(
+    ("provider_list", "problem"),
+    [
+        (None, "solutions.json: no solutions for provider 'acme'"),
+        ([], "solutions.json: no solutions for provider 'acme'"),
+        ({"1": ONE}, "solutions.json: no solutions for provider 'acme'"),
+        ([ONE, "2"], "solutions.json: acme: entries must be objects"),
+        ([{"id": "1"}], "solutions.json: acme: missing 'name'"),
+        ([ONE, {**ONE, "name": "Again"}], "solutions.json: acme: duplicate id 1"),
+        ([{**ONE, "id": "2"}], "solutions.json: acme: solution '1' must exist"),
+    ],
+)
+def test_a_malformed_list_stops_with_its_problem(
+    provider_list: Any, problem: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigurationError) as stopped:
+        solutions_for("acme", write(tmp_path, provider_list))
+
+    assert stopped.value.problems == [problem]
