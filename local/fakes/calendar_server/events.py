@@ -11,7 +11,10 @@
 - An instance id of a series names its instance; a write to it stores an exception
   (deleting it stores a cancelled one). Deleting a series cancels its exceptions too.
 - ``move`` re-homes an event (series: with its exceptions) on another calendar, whose
-  organizer it becomes; the source keeps a bare cancelled tombstone.
+  organizer it becomes; it keeps its id. On the source it leaves a cancelled event that
+  carries only its id, read back by ``get`` like a deleted one, unless the source
+  calendar is on the attendee list: then the source keeps a live attendee copy whose
+  organizer is the destination (docs/calendar-behaviour.md#moved-events).
 """
 
 from __future__ import annotations
@@ -205,29 +208,13 @@ class EventService:
         return self.store.save(calendar.id, resource, ordinal)
 
     def get(self, user: str, calendar_id: str, event_id: str, query: Query) -> dict[str, Any]:
+        """The event or instance; a cancelled one too ("The get method always returns
+        them": discovery, ``Event.status``), so the source of a moved event answers its
+        cancelled remains, exactly as for a deleted event."""
         with self.store.lock:
             calendar = self.store.calendar_for(user, calendar_id)
             target = self._target(calendar, event_id)
-            moved = self._moved_copy(user, calendar.id, event_id) if target.cancelled else None
-            return render(moved or target.resource, query.get("maxAttendees"))
-
-    def _moved_copy(self, user: str, source_id: str, event_id: str) -> dict[str, Any] | None:
-        """ASSUMPTION (no public evidence either way): after events.move, events.get on
-        the source calendar answers with the event as it now is on its new calendar (new
-        organizer), to a caller who can read that calendar; the source's incremental sync
-        still reports it as cancelled. The product relies on this to tell a moved event
-        from a deleted one; see docs/calendar-behaviour.md#moved-events."""
-        destination_id = self.store.moved_to.get((source_id, event_id))
-        if destination_id is None:
-            return None
-        try:
-            destination = self.store.calendar_for(user, destination_id)
-        except ApiError:
-            return None
-        stored = self.store.events_of(destination.id).get(event_id)
-        if stored is None or stored.cancelled:
-            return None
-        return stored.resource
+            return render(target.resource, query.get("maxAttendees"))
 
     def insert(
         self, user: str, calendar_id: str, body: dict[str, Any], query: Query
@@ -338,6 +325,17 @@ class EventService:
         self.on_change(calendar.id)
 
     def move(self, user: str, calendar_id: str, event_id: str, query: Query) -> dict[str, Any]:
+        """events.move (docs/calendar-behaviour.md#moved-events).
+
+        Documented (discovery, ``Event.status``): "If an event changes its organizer (for
+        example via the move operation) and the original organizer is not on the
+        attendee list, it will leave behind a cancelled event where only the id field is
+        guaranteed to be populated." So the source keeps the bare tombstone (what
+        incremental sync lists and ``get`` answers), or, when the source calendar (the
+        original organizer) is an attendee, an attendee's copy organized by the
+        destination. The server makes no attendee copies elsewhere, so it does not
+        carry later changes of the moved event to that copy either.
+        """
         with self.store.lock:
             source = self.store.calendar_for(user, calendar_id, write=True)
             destination = self.store.calendar_for(user, str(query["destination"]), write=True)
@@ -367,13 +365,28 @@ class EventService:
                 moved["organizer"] = _organizer(destination)
                 moved["htmlLink"] = html_link(stored.id, destination.id)
                 self.store.save(destination.id, moved)
-                tombstone = {"kind": "calendar#event", "id": stored.id, "status": "cancelled"}
-                for key in ("recurringEventId", "originalStartTime"):
-                    if key in stored.resource:
-                        tombstone[key] = copy.deepcopy(stored.resource[key])
-                self.store.save(source.id, tombstone, stored.ordinal)
-                self.store.moved_to[(source.id, stored.id)] = destination.id
+                self.store.save(source.id, _left_behind(stored, moved, source), stored.ordinal)
             answer = render(self.store.events_of(destination.id)[event_id].resource)
         self.on_change(source.id)
         self.on_change(destination.id)
         return answer
+
+
+def _left_behind(
+    stored: StoredEvent, moved: dict[str, Any], source: CalendarRecord
+) -> dict[str, Any]:
+    """What a move leaves on the source calendar: an attendee's copy organized by the
+    destination if the source calendar (the original organizer) is an attendee, else a
+    cancelled event with only its id (and, for an exception, its series and original
+    start)."""
+    attendees = stored.resource.get("attendees") or []
+    if any(str(a.get("email", "")).lower() == source.id.lower() for a in attendees):
+        copy_left = copy.deepcopy(moved)
+        copy_left["organizer"] = {k: v for k, v in moved["organizer"].items() if k != "self"}
+        copy_left["htmlLink"] = html_link(stored.id, source.id)
+        return copy_left
+    tombstone = {"kind": "calendar#event", "id": stored.id, "status": "cancelled"}
+    for key in ("recurringEventId", "originalStartTime"):
+        if key in stored.resource:
+            tombstone[key] = copy.deepcopy(stored.resource[key])
+    return tombstone

@@ -150,8 +150,6 @@ class Store:
             self.calendars: dict[str, CalendarRecord] = {}
             self.events: dict[str, dict[str, StoredEvent]] = {}
             self.channels: list[Channel] = []
-            # (source calendar, event id) -> destination, for events.move (see events.get)
-            self.moved_to: dict[tuple[str, str], str] = {}
             self.cursors: dict[str, tuple[Snapshot, int]] = {}
             self.faults: list[Fault] = []
             self.calls: list[CallRecord] = []
