@@ -18,6 +18,8 @@
 - With ``syncToken``: ``iCalUID``, ``orderBy``, ``privateExtendedProperty``, ``q``,
   ``sharedExtendedProperty``, ``timeMin``, ``timeMax``, ``updatedMin`` and
   ``showDeleted=false`` are a 400.
+- Items are shown as the caller's role lets them see them: only times for a
+  ``freeBusyReader``, and for readers on private events (``resources.visible``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 from local.fakes.calendar_server import errors, sync_tokens, times
 from local.fakes.calendar_server.errors import ApiError
-from local.fakes.calendar_server.resources import expand, minimal, render, series
+from local.fakes.calendar_server.resources import expand, minimal, render, series, visible
 from local.fakes.calendar_server.store import CalendarRecord, Snapshot, Store, StoredEvent
 
 DEFAULT_PAGE = 250
@@ -130,7 +132,8 @@ class ListService:
                     raise errors.invalid("Invalid page token value.", location="pageToken")
                 snapshot, offset = found
             else:
-                snapshot, offset = self._snapshot(calendar, query, window, point), 0
+                snapshot = self._snapshot(calendar, query, window, point, calendar.role(user))
+                offset = 0
             return self._page(calendar, query, snapshot, offset, user)
 
     def _page(
@@ -170,6 +173,7 @@ class ListService:
         query: Query,
         window: Window,
         point: sync_tokens.SyncPoint | None,
+        role: str | None,
     ) -> Snapshot:
         if point is None:
             found = list(self._full(calendar, query, window))
@@ -181,11 +185,7 @@ class ListService:
         else:
             found = [r for r in self._changes(calendar, query, point.seq) if _matches(r, query)]
             token = sync_tokens.encode(self.store, calendar)
-        max_attendees = query.get("maxAttendees")
-        items = [
-            minimal(r) if r.get("status") == "cancelled" else render(r, max_attendees)
-            for r in found
-        ]
+        items = [_shown(r, role, query) for r in found]
         return Snapshot(calendar.id, items, token)
 
     def _full(
@@ -262,6 +262,13 @@ class ListService:
                         yield instance
                 continue
             yield stored.resource
+
+
+def _shown(resource: dict[str, Any], role: str | None, query: Query) -> dict[str, Any]:
+    """An item of a list answer: the minimal shape if cancelled, else what ``role`` sees."""
+    if resource.get("status") == "cancelled":
+        return minimal(resource)
+    return render(visible(resource, role), query.get("maxAttendees"))
 
 
 def _updated(resource: dict[str, Any]) -> datetime:
