@@ -206,6 +206,14 @@ def create_app(services: Services, control: Any) -> Flask:
             "events.get", calendar_id, lambda c: events.get(c.user, calendar_id, event_id, c.query)
         )
 
+    @app.get(f"{PREFIX}/calendars/<calendar_id>/events/<event_id>/instances")
+    def events_instances(calendar_id: str, event_id: str) -> Response:
+        return api.call(
+            "events.instances",
+            calendar_id,
+            lambda c: listing.instances(c.user, calendar_id, event_id, c.query),
+        )
+
     @app.patch(f"{PREFIX}/calendars/<calendar_id>/events/<event_id>")
     def events_patch(calendar_id: str, event_id: str) -> Response:
         return api.call(

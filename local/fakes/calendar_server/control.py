@@ -1,6 +1,8 @@
 """What tests and the local stack use to set up and steer the server (``server.control``).
 
-The same methods answer over HTTP under ``/_control`` (see ``control_routes.py``).
+The same methods answer over HTTP under ``/_control`` (see ``control_routes.py``). Besides
+setup, faults and inspection, some methods do what a person does in Calendar's own UI,
+which the API cannot: split a series "this and following" (:meth:`Control.split_series`).
 """
 
 from __future__ import annotations
@@ -119,6 +121,24 @@ class Control:
                 self._store.scopes.pop(user, None)
             else:
                 self._store.scopes[user] = frozenset(scopes)
+
+    def split_series(
+        self,
+        calendar_id: str,
+        instance_id: str,
+        changes: dict[str, Any] | None = None,
+        *,
+        as_user: str | None = None,
+    ) -> dict[str, Any]:
+        """A "this and following" edit from the occurrence ``instance_id``
+        (``<seriesId>_<YYYYMMDDTHHMMSSZ>``) on, as Calendar's editor makes it, by
+        ``as_user`` (default: the calendar's owner): the series ends before it, and a new
+        series ``<seriesId>_R<YYYYMMDDTHHMMSS>`` with a copy of its data (conference data
+        included) and ``changes`` (patch semantics) starts there. Returns the new series.
+        Evidence, not documented: see ``EventService.split``."""
+        with self._store.lock:
+            user = as_user or self._calendar(calendar_id).owner
+        return self._events.split(user, calendar_id, instance_id, changes)
 
     def insert_events(
         self,

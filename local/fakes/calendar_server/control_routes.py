@@ -10,6 +10,8 @@ Bodies and answers are JSON; routes below are relative to ``/_control``.
   ``DELETE`` the same: revoke it.
 - ``PUT /scopes/<user>`` ``{scopes}`` (a list, or ``null`` for "not checked"): the OAuth
   scopes the user's calls carry.
+- ``POST /calendars/<id>/events/<instanceId>/split`` ``{changes?, asUser?}``: a "this and
+  following" edit from that occurrence on; answers the new series.
 - ``POST /calendars/<id>/events`` ``{events, asUser?, conferenceDataVersion?}``: insert
   events without HTTP (``{items}``); ``GET`` the same: stored events, tombstones included.
 - ``POST /calendars/<id>/expire-sync-tokens``: its sync tokens so far answer 410.
@@ -125,6 +127,15 @@ def control_blueprint(control: Control) -> Blueprint:
             raise ValueError("scopes must be a list or null")
         control.set_scopes(user, None if scopes is None else [str(s) for s in scopes])
         return {}
+
+    @bp.post("/calendars/<calendar_id>/events/<instance_id>/split")
+    @_guarded
+    def split_series(calendar_id: str, instance_id: str) -> dict[str, Any]:
+        body = _json()
+        changes = body.get("changes")
+        if changes is not None and not isinstance(changes, dict):
+            raise ValueError("changes must be an object")
+        return control.split_series(calendar_id, instance_id, changes, as_user=body.get("asUser"))
 
     @bp.post("/calendars/<calendar_id>/events")
     @_guarded

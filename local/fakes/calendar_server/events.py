@@ -20,18 +20,28 @@
   carries only its id, read back by ``get`` like a deleted one, unless the source
   calendar is on the attendee list: then the source keeps a live attendee copy whose
   organizer is the destination (docs/calendar-behaviour.md#moved-events).
+- ``split`` is what Calendar's editor does for a "this and following" change (control
+  API only; docs/calendar-behaviour.md#recurring-events).
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from local.fakes.calendar_server import conference, errors, times
 from local.fakes.calendar_server.errors import ApiError
-from local.fakes.calendar_server.recurrence import Unsupported, series_of
+from local.fakes.calendar_server.recurrence import (
+    Occurrence,
+    Series,
+    Unsupported,
+    series_of,
+    split_lines,
+)
 from local.fakes.calendar_server.resources import (
     EVENT_ID,
     PRIVATE,
@@ -40,6 +50,7 @@ from local.fakes.calendar_server.resources import (
     locate,
     new_id,
     render,
+    series,
     visible,
 )
 from local.fakes.calendar_server.store import CalendarRecord, Store, StoredEvent
@@ -394,6 +405,106 @@ class EventService:
         self.on_change(source.id)
         self.on_change(destination.id)
         return answer
+
+    def split(
+        self,
+        user: str,
+        calendar_id: str,
+        instance_id: str,
+        changes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """What Calendar's editor does when the user changes "this and following" events
+        from the occurrence ``instance_id`` on: the series ends the day before, and a new
+        series ``<seriesId>_R<start>`` starts there with a copy of the series' data
+        (conference data included) and ``changes`` (patch semantics) on top. Answers the
+        new series.
+
+        EVIDENCE, not documented by Google (odoo/odoo#287171, odoo/odoo#172103,
+        SwitchbackTech/compass docs/features/recurring-events-sync.md and its recorded
+        Google payloads): the original's RRULE gets ``UNTIL`` at the end of the day
+        before the split occurrence in the series' time zone, as UTC
+        (``UNTIL=20250326T045959Z`` for a split on 2025-03-26 in America/Chicago), and its
+        ``sequence`` goes up; the new series' id is the series id, ``_R`` and the split
+        occurrence's start in UTC without the ``Z`` (``..._R20250326T141500``), its
+        iCalUID ``<new id>@google.com``, its rule the original's without ``UNTIL``.
+        ASSUMPTIONS (no evidence): an all-day split uses dates (``_R20250326``,
+        ``UNTIL=20250325``); a ``COUNT`` becomes ``UNTIL`` on the original and the
+        remaining count on the new series; splitting an ``_R`` series again names the new
+        one after the first series' id; the original's exceptions from the split on are
+        cancelled (the new series has its own instance ids).
+        """
+        with self.store.lock:
+            calendar = self.store.calendar_for(user, calendar_id, write=True)
+            target = self._target(calendar, instance_id)
+            master_id = target.resource.get("recurringEventId")
+            master = self.store.events_of(calendar.id).get(str(master_id)) if master_id else None
+            rule = series(master, calendar) if master is not None else None
+            if target.cancelled or master is None or master.cancelled or rule is None:
+                raise errors.not_found()
+            self._check_private(calendar, user, master.resource)
+            occurrence = rule.find(instance_id.rpartition("_")[2])
+            if occurrence is None:
+                raise errors.not_found()
+            if occurrence == rule.start:
+                raise errors.invalid(
+                    "The first occurrence starts the series: change the whole series instead."
+                )
+            original_lines, following_lines = split_lines(
+                master.resource["recurrence"], rule, occurrence
+            )
+            following_id = f"{_R_SUFFIX.sub('', master.id)}_R{_split_stamp(occurrence)}"
+            if following_id in self.store.events_of(calendar.id):
+                raise errors.duplicate()
+            original = copy.deepcopy(master.resource)
+            original["recurrence"] = original_lines
+            original["sequence"] = _sequence(master.resource, original, {})
+            check_event(calendar, original)
+            start, end = rule.times(occurrence)
+            following = copy.deepcopy(original)
+            following.update(
+                id=following_id,
+                iCalUID=f"{following_id}@google.com",
+                htmlLink=html_link(following_id, calendar.id),
+                start=start,
+                end=end,
+                recurrence=following_lines,
+            )
+            edits = _writable(changes or {}, {"conferenceDataVersion": 1})
+            following = merge_patch(following, edits)
+            check_event(calendar, following)
+            self.store.save(calendar.id, original, master.ordinal)
+            self.store.save(calendar.id, following)
+            for stored in list(self.store.events_of(calendar.id).values()):
+                if (
+                    stored.resource.get("recurringEventId") == master.id
+                    and not stored.cancelled
+                    and _starts_from(stored.resource, calendar, occurrence, rule)
+                ):
+                    cancelled = copy.deepcopy(stored.resource)
+                    cancelled["status"] = "cancelled"
+                    self.store.save(calendar.id, cancelled)
+            answer = render(following)
+        self.on_change(calendar.id)
+        return answer
+
+
+#: The ``_R<stamp>`` a "this and following" split appends to a series id.
+_R_SUFFIX = re.compile(r"_R\d{8}(T\d{6})?$")
+
+
+def _split_stamp(occurrence: Occurrence) -> str:
+    if isinstance(occurrence, datetime):
+        return f"{occurrence.astimezone(UTC):%Y%m%dT%H%M%S}"
+    return f"{occurrence:%Y%m%d}"
+
+
+def _starts_from(
+    resource: dict[str, Any], calendar: CalendarRecord, occurrence: Occurrence, rule: Series
+) -> bool:
+    """Whether the exception ``resource`` is of ``occurrence`` or a later one."""
+    original = times.bound(resource.get("originalStartTime") or {}, calendar.tz)
+    split_at = rule.bounds(occurrence)[0]
+    return original is not None and original >= split_at
 
 
 def _left_behind(

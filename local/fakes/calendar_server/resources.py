@@ -5,7 +5,9 @@ Ids are base32hex (``a-v``, ``0-9``), 5 to 1024 characters. An instance of a rec
 event is the series' resource at one occurrence, with ``recurringEventId`` and
 ``originalStartTime``; a stored exception replaces it. In list answers a cancelled event
 carries only ``kind``, ``etag``, ``id`` and ``status`` (an instance also
-``recurringEventId`` and ``originalStartTime``).
+``recurringEventId`` and ``originalStartTime``). The id of the new series a "this and
+following" edit makes, ``<seriesId>_R<stamp>``, is stored as its own event, so it names
+that series (see ``events.EventService.split``), never an instance.
 """
 
 from __future__ import annotations
