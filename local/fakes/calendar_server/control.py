@@ -2,7 +2,9 @@
 
 The same methods answer over HTTP under ``/_control`` (see ``control_routes.py``). Besides
 setup, faults and inspection, some methods do what a person does in Calendar's own UI,
-which the API cannot: split a series "this and following" (:meth:`Control.split_series`).
+which the API cannot: split a series "this and following" (:meth:`Control.split_series`)
+and save an add-on's conference in the event editor
+(:meth:`Control.save_conference_as_editor`).
 """
 
 from __future__ import annotations
@@ -139,6 +141,26 @@ class Control:
         with self._store.lock:
             user = as_user or self._calendar(calendar_id).owner
         return self._events.split(user, calendar_id, instance_id, changes)
+
+    def save_conference_as_editor(
+        self,
+        calendar_id: str,
+        event_id: str,
+        conference_data: dict[str, Any],
+        *,
+        script_id: str,
+        as_user: str | None = None,
+    ) -> dict[str, Any]:
+        """What Calendar's editor saves when ``as_user`` (default: the calendar's owner)
+        adds the add-on's conference ``conference_data`` (an ``addOn`` conference, as the
+        add-on's onCreateFunction built it) to the event: it replaces the event's
+        conference, with ``parameters.addOnParameters.parameters.scriptId`` =
+        ``script_id`` beside the add-on's parameters and a server-generated
+        ``signature``. Needs write access (403 ``requiredAccessLevel`` otherwise). Returns
+        the event."""
+        with self._store.lock:
+            user = as_user or self._calendar(calendar_id).owner
+        return self._events.save_as_editor(user, calendar_id, event_id, conference_data, script_id)
 
     def insert_events(
         self,

@@ -12,6 +12,9 @@ Bodies and answers are JSON; routes below are relative to ``/_control``.
   scopes the user's calls carry.
 - ``POST /calendars/<id>/events/<instanceId>/split`` ``{changes?, asUser?}``: a "this and
   following" edit from that occurrence on; answers the new series.
+- ``POST /calendars/<id>/events/<eventId>/editor-conference`` ``{conferenceData,
+  scriptId, asUser?}``: save an add-on's conference as Calendar's editor does; answers
+  the event.
 - ``POST /calendars/<id>/events`` ``{events, asUser?, conferenceDataVersion?}``: insert
   events without HTTP (``{items}``); ``GET`` the same: stored events, tombstones included.
 - ``POST /calendars/<id>/expire-sync-tokens``: its sync tokens so far answer 410.
@@ -136,6 +139,21 @@ def control_blueprint(control: Control) -> Blueprint:
         if changes is not None and not isinstance(changes, dict):
             raise ValueError("changes must be an object")
         return control.split_series(calendar_id, instance_id, changes, as_user=body.get("asUser"))
+
+    @bp.post("/calendars/<calendar_id>/events/<event_id>/editor-conference")
+    @_guarded
+    def save_conference_as_editor(calendar_id: str, event_id: str) -> dict[str, Any]:
+        body = _json()
+        data = body["conferenceData"]
+        if not isinstance(data, dict):
+            raise ValueError("conferenceData must be an object")
+        return control.save_conference_as_editor(
+            calendar_id,
+            event_id,
+            data,
+            script_id=str(body["scriptId"]),
+            as_user=body.get("asUser"),
+        )
 
     @bp.post("/calendars/<calendar_id>/events")
     @_guarded

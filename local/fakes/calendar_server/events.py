@@ -15,6 +15,7 @@
   ``requiredAccessLevel``), and a ``writerWithoutPrivateAccess`` may not change private
   events. A ``freeBusyReader`` reads only the times of events, and a reader only those of
   private ones (``resources.visible``).
+- The conference's ``signature`` is the server's (``conference.signed``).
 - ``move`` re-homes an event (series: with its exceptions) on another calendar, whose
   organizer it becomes; it keeps its id. On the source it leaves a cancelled event that
   carries only its id, read back by ``get`` like a deleted one, unless the source
@@ -276,6 +277,7 @@ class EventService:
             resource.setdefault("reminders", {"useDefault": True})
             self._check_private(calendar, user, resource)
             check_event(calendar, resource)
+            _sign(resource, {}, resource)
             stored = self.store.save(calendar.id, resource)
             answer = render(stored.resource, query.get("maxAttendees"))
         self.on_change(calendar.id)
@@ -334,6 +336,7 @@ class EventService:
             resource["sequence"] = _sequence(base, resource, body)
             self._check_private(calendar, user, resource)
             check_event(calendar, resource)
+            _sign(resource, base, changes)
             stored = self._save(calendar, target, resource)
             answer = render(stored.resource, query.get("maxAttendees"))
         self.on_change(calendar.id)
@@ -472,6 +475,7 @@ class EventService:
             edits = _writable(changes or {}, {"conferenceDataVersion": 1})
             following = merge_patch(following, edits)
             check_event(calendar, following)
+            _sign(following, original, edits)
             self.store.save(calendar.id, original, master.ordinal)
             self.store.save(calendar.id, following)
             for stored in list(self.store.events_of(calendar.id).values()):
@@ -484,6 +488,34 @@ class EventService:
                     cancelled["status"] = "cancelled"
                     self.store.save(calendar.id, cancelled)
             answer = render(following)
+        self.on_change(calendar.id)
+        return answer
+
+    def save_as_editor(
+        self,
+        user: str,
+        calendar_id: str,
+        event_id: str,
+        conference_data: dict[str, Any],
+        script_id: str,
+    ) -> dict[str, Any]:
+        """What Calendar's editor stores when the user saves the event with an add-on's
+        conference: that conference (replacing any other) with ``scriptId`` beside the
+        add-on's parameters and a server signature (``conference.as_saved_by_editor``).
+        Only a user who may change the calendar's events can do it."""
+        with self.store.lock:
+            calendar = self.store.calendar_for(user, calendar_id, write=True)
+            target = self._target(calendar, event_id)
+            if target.cancelled:
+                raise errors.not_found()
+            self._check_private(calendar, user, target.resource)
+            resource = copy.deepcopy(target.resource)
+            saved = conference.as_saved_by_editor(conference_data, script_id)
+            resource["conferenceData"] = saved
+            check_event(calendar, resource)
+            resource["conferenceData"]["signature"] = conference.signature_of(saved)
+            stored = self._save(calendar, target, resource)
+            answer = render(stored.resource)
         self.on_change(calendar.id)
         return answer
 
@@ -505,6 +537,15 @@ def _starts_from(
     original = times.bound(resource.get("originalStartTime") or {}, calendar.tz)
     split_at = rule.bounds(occurrence)[0]
     return original is not None and original >= split_at
+
+
+def _sign(resource: dict[str, Any], base: dict[str, Any], changes: dict[str, Any] | None) -> None:
+    """Give the event's conference the signature the server keeps (``conference.signed``)."""
+    data = resource.get("conferenceData")
+    if data is None:
+        return
+    sent = (changes or {}).get("conferenceData")
+    resource["conferenceData"] = conference.signed(data, base.get("conferenceData"), sent)
 
 
 def _left_behind(
