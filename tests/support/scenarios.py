@@ -41,7 +41,7 @@ def calendar(stack: Stack, owner: str = ALICE, **kw: Any) -> CalendarUser:
     kw.setdefault("time_zone", "Europe/Berlin")
     if not stack.calendar.control.has_calendar(owner):
         stack.calendar.control.create_calendar(owner, owner=owner, **kw)
-    return CalendarUser(stack.calendar.api_endpoint, owner)
+    return CalendarUser(stack.calendar.api_endpoint, owner, stack.calendar.control)
 
 
 def conference_on_event(

@@ -1,4 +1,5 @@
-"""A faithful local Calendar v3 server (events, sync tokens, push) for tests and the stack.
+"""A faithful local Calendar v3 server (events, sync tokens, push, calendar lists and access
+roles) for tests and the stack.
 
 Public surface: :class:`CalendarServer` (``.start()``, ``.stop()``, ``.base_url``,
 ``.api_endpoint``, ``.control``), :class:`Control` (setup, faults, inspection) and the

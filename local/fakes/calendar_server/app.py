@@ -1,10 +1,13 @@
 """The Flask app: Calendar v3 routes under ``/calendar/v3/`` and the control routes.
 
 Each API call goes through :func:`_Api.call`: the caller must send
-``Authorization: Bearer local-user:<email>`` (else 401 ``authError``); then a fault queued
-for the method may answer instead; then the query is checked against the discovery
-document, the body against the request schema, the method runs, and ``fields`` trims the
-answer. Every call is logged (method, calendar, query, user, status).
+``Authorization: Bearer local-user:<email>`` (else 401 ``authError``); if the control API
+gave that user a set of OAuth scopes, one of the method's scopes (discovery, per-method
+``scopes``) must be among them (else 403 ``insufficientPermissions``; without such a set
+every scope counts as granted); then a fault queued for the method may answer instead;
+then the query is checked against the discovery document, the body against the request
+schema, the method runs, and ``fields`` trims the answer. Every call is logged (method,
+calendar, query, user, status).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from local.fakes.calendar_server import errors, fields, params, schema
+from local.fakes.calendar_server.calendar_list import CalendarListService
 from local.fakes.calendar_server.channels import ChannelService
 from local.fakes.calendar_server.control_routes import control_blueprint
 from local.fakes.calendar_server.errors import ApiError
@@ -49,6 +53,7 @@ class Services:
     events: EventService
     listing: ListService
     channels: ChannelService
+    calendar_list: CalendarListService
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -95,6 +100,7 @@ class _Api:
         try:
             user = _user()
             resolved = user if calendar_id == "primary" else calendar_id
+            self._check_scopes(user, method)
             fault = self.store.take_fault(method, resolved)
             if fault is not None:
                 raise errors.fault_error(
@@ -135,6 +141,12 @@ class _Api:
                 extra={"json_fields": {"method": method, "calendarId": resolved, "status": status}},
             )
 
+    def _check_scopes(self, user: str, method: str) -> None:
+        with self.store.lock:
+            granted = self.store.scopes.get(user)
+        if granted is not None and not granted & set(schema.method(method).get("scopes", [])):
+            raise errors.insufficient_scopes(method)
+
 
 def create_app(services: Services, control: Any) -> Flask:
     """The WSGI app over ``services``; ``control`` backs the ``/_control`` routes."""
@@ -149,6 +161,20 @@ def create_app(services: Services, control: Any) -> Flask:
     @app.get(f"{PREFIX}/calendars/<calendar_id>")
     def calendars_get(calendar_id: str) -> Response:
         return api.call("calendars.get", calendar_id, lambda c: calendar_get(c, calendar_id))
+
+    @app.get(f"{PREFIX}/users/me/calendarList")
+    def calendar_list_list() -> Response:
+        return api.call(
+            "calendarList.list", None, lambda c: services.calendar_list.list(c.user, c.query)
+        )
+
+    @app.get(f"{PREFIX}/users/me/calendarList/<calendar_id>")
+    def calendar_list_get(calendar_id: str) -> Response:
+        return api.call(
+            "calendarList.get",
+            calendar_id,
+            lambda c: services.calendar_list.get(c.user, calendar_id),
+        )
 
     @app.get(f"{PREFIX}/calendars/<calendar_id>/events")
     def events_list(calendar_id: str) -> Response:
@@ -178,6 +204,14 @@ def create_app(services: Services, control: Any) -> Flask:
     def events_get(calendar_id: str, event_id: str) -> Response:
         return api.call(
             "events.get", calendar_id, lambda c: events.get(c.user, calendar_id, event_id, c.query)
+        )
+
+    @app.get(f"{PREFIX}/calendars/<calendar_id>/events/<event_id>/instances")
+    def events_instances(calendar_id: str, event_id: str) -> Response:
+        return api.call(
+            "events.instances",
+            calendar_id,
+            lambda c: listing.instances(c.user, calendar_id, event_id, c.query),
         )
 
     @app.patch(f"{PREFIX}/calendars/<calendar_id>/events/<event_id>")

@@ -12,11 +12,28 @@ A break is a 400 ``invalid``.
 A ``createRequest`` asks Calendar to create the conference: for ``hangoutsMeet`` the server
 does it at once (a made-up Meet link); other types are refused as Calendar refuses types
 the calendar does not allow ("Invalid conference type value.").
+
+``signature`` is "Generated on server side", "Unset for a conference with a failed create
+request", "Optional for a conference with a pending create request" (discovery,
+``ConferenceData.signature``). Here it is a keyed hash of the conference, set on every
+stored conference that has entry points (:func:`signed`). Whether Calendar accepts an
+API write of an ``addOn`` conference, and what it does to the signature then, is not
+documented; the server takes the reading that is safest for a client writing back:
+the write is accepted and keeps every parameter the client sends; a signature the
+client sends back unchanged (the one stored) is kept, as it is when the conference
+itself did not change; otherwise the server signs the new conference itself, whatever
+signature the client sent. :func:`as_saved_by_editor` is what Calendar's editor stores
+for an add-on's conference: the add-on's own parameters plus ``scriptId``
+(docs/calendar-behaviour.md#writing-add-on-conference-data).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import hmac
+import json
 import secrets
 import string
 from typing import Any
@@ -44,6 +61,8 @@ MAX_PARAMETERS = 300
 MAX_PARAMETER_KEY = 50
 MAX_PARAMETER_VALUE = 1024
 FEATURES = ("toll", "toll_free")
+SCRIPT_ID_PARAMETER = "scriptId"
+_SIGNING_KEY = secrets.token_bytes(32)  # one per process: signatures are opaque anyway
 MEET_ICON = (
     "https://fonts.gstatic.com/s/i/productlogos/meet_2020q4/v6/web-512dp/"
     "logo_meet_2020q4_color_2x_web_512dp.png"
@@ -155,3 +174,53 @@ def realize(data: dict[str, Any]) -> dict[str, Any]:
         }
     ]
     return done
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    """What a signature covers: the conference without its signature."""
+    return {key: value for key, value in data.items() if key != "signature"}
+
+
+def signature_of(data: dict[str, Any]) -> str:
+    """A server signature for ``data`` (28 characters of base64, like Google's)."""
+    text = json.dumps(_content(data), sort_keys=True, separators=(",", ":"))
+    digest = hmac.new(_SIGNING_KEY, text.encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest[:21]).decode()
+
+
+def _failed(data: dict[str, Any]) -> bool:
+    status = ((data.get("createRequest") or {}).get("status") or {}).get("statusCode")
+    return status == "failure"
+
+
+def signed(
+    data: dict[str, Any], stored: dict[str, Any] | None, sent: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``data`` (the conference a write leaves on the event) with the signature the
+    server keeps: ``stored`` is the conference before the write, ``sent`` the one in the
+    request body (None when the body had none)."""
+    result = copy.deepcopy(data)
+    if _failed(result) or not result.get("entryPoints"):
+        result.pop("signature", None)  # unset when failed; optional while pending
+        return result
+    kept = (stored or {}).get("signature")
+    sent_back = sent is not None and kept is not None and sent.get("signature") == kept
+    unchanged = stored is not None and _content(stored) == _content(result)
+    result["signature"] = kept if kept and (sent_back or unchanged) else signature_of(result)
+    return result
+
+
+def as_saved_by_editor(data: dict[str, Any], script_id: str) -> dict[str, Any]:
+    """An add-on's conference as Calendar's editor stores it: ``scriptId`` beside the
+    add-on's own parameters, and a fresh server signature (any sent one is dropped).
+    ``scriptId`` is not documented; it is what add-on conferences look like when read
+    back (docs/calendar-behaviour.md#writing-add-on-conference-data)."""
+    kind = ((data.get("conferenceSolution") or {}).get("key") or {}).get("type")
+    if kind != "addOn":
+        raise ValueError("the editor adds scriptId to add-on (addOn) conferences only")
+    saved = copy.deepcopy(data)
+    saved.pop("signature", None)
+    parameters = saved.setdefault("parameters", {}).setdefault("addOnParameters", {})
+    values = parameters.setdefault("parameters", {})
+    values[SCRIPT_ID_PARAMETER] = script_id
+    return saved

@@ -1,6 +1,10 @@
 """What tests and the local stack use to set up and steer the server (``server.control``).
 
-The same methods answer over HTTP under ``/_control`` (see ``control_routes.py``).
+The same methods answer over HTTP under ``/_control`` (see ``control_routes.py``). Besides
+setup, faults and inspection, some methods do what a person does in Calendar's own UI,
+which the API cannot: split a series "this and following" (:meth:`Control.split_series`)
+and save an add-on's conference in the event editor
+(:meth:`Control.save_conference_as_editor`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 
 from local.fakes.calendar_server.events import EventService
 from local.fakes.calendar_server.push import Delivery, PushDispatcher
-from local.fakes.calendar_server.store import CalendarRecord, CallRecord, Fault, Store
+from local.fakes.calendar_server.store import ROLES, CalendarRecord, CallRecord, Fault, Store
 
 
 class Unknown(KeyError):
@@ -46,20 +50,28 @@ class Control:
         writers: Iterable[str] = (),
         conference_types: Iterable[str] = ("hangoutsMeet",),
     ) -> dict[str, Any]:
-        """Create (or replace) a calendar; ``owner`` defaults to ``calendar_id``."""
+        """Create (or replace) a calendar; ``owner`` (its data owner) defaults to
+        ``calendar_id``. ``readers`` and ``writers`` get those roles; the calendar is on
+        the calendar list of its owner and of each of them."""
         with self._store.lock:
             calendar = CalendarRecord(
                 id=calendar_id,
                 owner=owner or calendar_id,
                 summary=summary or calendar_id,
                 time_zone=time_zone,
-                readers=set(readers),
-                writers=set(writers),
                 etag=self._store.next_etag(),
                 conference_types=tuple(conference_types),
             )
+            for (user, listed_id), entry in list(self._store.list_entries.items()):
+                if listed_id == calendar_id and not entry.deleted:
+                    self._store.set_listed(calendar_id, user, False)
             self._store.calendars[calendar_id] = calendar
             self._store.events_of(calendar_id)
+            self._store.set_role(calendar, calendar.owner, "owner")
+            for role, users in (("reader", readers), ("writer", writers)):
+                for user in users:
+                    if user != calendar.owner:
+                        self._store.set_role(calendar, user, role)
             return calendar.as_json()
 
     def set_access(
@@ -69,13 +81,86 @@ class Control:
         readers: Iterable[str] | None = None,
         writers: Iterable[str] | None = None,
     ) -> None:
-        """Replace a calendar's reader and/or writer lists."""
+        """Replace the users who have the ``reader`` and/or ``writer`` role (those dropped
+        lose access, and the calendar leaves their list); other roles stay."""
         with self._store.lock:
             calendar = self._calendar(calendar_id)
-            if readers is not None:
-                calendar.readers = set(readers)
-            if writers is not None:
-                calendar.writers = set(writers)
+            for role, users in (("reader", readers), ("writer", writers)):
+                if users is None:
+                    continue
+                wanted = set(users) - {calendar.owner}
+                for user, held in list(calendar.acl.items()):
+                    if held == role and user not in wanted:
+                        self._store.set_role(calendar, user, None)
+                for user in wanted:
+                    if calendar.acl.get(user) != role:
+                        self._store.set_role(calendar, user, role)
+
+    def grant(self, calendar_id: str, user: str, role: str, *, listed: bool = True) -> None:
+        """Give ``user`` ``role`` on the calendar: ``freeBusyReader``, ``reader``,
+        ``writerWithoutPrivateAccess``, ``writer`` or ``owner``. With ``listed`` (the
+        default) the calendar is on their calendar list (calendarList.get/list answer it);
+        ``listed=False`` takes it off, so only calendars.get and the event methods reach
+        it. The data owner's role cannot change (ValueError)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown access role {role!r}; one of {', '.join(ROLES)}")
+        with self._store.lock:
+            self._store.set_role(self._calendar(calendar_id), user, role, listed)
+
+    def revoke(self, calendar_id: str, user: str) -> None:
+        """``user`` loses every access to the calendar, which leaves their calendar list
+        (their list's incremental sync reports it deleted)."""
+        with self._store.lock:
+            self._store.set_role(self._calendar(calendar_id), user, None)
+
+    def set_scopes(self, user: str, scopes: Iterable[str] | None) -> None:
+        """The OAuth scopes ``user``'s calls carry from now on; a call whose method allows
+        none of them (discovery, per-method ``scopes``) gets 403 ``insufficientPermissions``
+        "Request had insufficient authentication scopes.". ``None`` (the default state):
+        scopes are not checked."""
+        with self._store.lock:
+            if scopes is None:
+                self._store.scopes.pop(user, None)
+            else:
+                self._store.scopes[user] = frozenset(scopes)
+
+    def split_series(
+        self,
+        calendar_id: str,
+        instance_id: str,
+        changes: dict[str, Any] | None = None,
+        *,
+        as_user: str | None = None,
+    ) -> dict[str, Any]:
+        """A "this and following" edit from the occurrence ``instance_id``
+        (``<seriesId>_<YYYYMMDDTHHMMSSZ>``) on, as Calendar's editor makes it, by
+        ``as_user`` (default: the calendar's owner): the series ends before it, and a new
+        series ``<seriesId>_R<YYYYMMDDTHHMMSS>`` with a copy of its data (conference data
+        included) and ``changes`` (patch semantics) starts there. Returns the new series.
+        Evidence, not documented: see ``EventService.split``."""
+        with self._store.lock:
+            user = as_user or self._calendar(calendar_id).owner
+        return self._events.split(user, calendar_id, instance_id, changes)
+
+    def save_conference_as_editor(
+        self,
+        calendar_id: str,
+        event_id: str,
+        conference_data: dict[str, Any],
+        *,
+        script_id: str,
+        as_user: str | None = None,
+    ) -> dict[str, Any]:
+        """What Calendar's editor saves when ``as_user`` (default: the calendar's owner)
+        adds the add-on's conference ``conference_data`` (an ``addOn`` conference, as the
+        add-on's onCreateFunction built it) to the event: it replaces the event's
+        conference, with ``parameters.addOnParameters.parameters.scriptId`` =
+        ``script_id`` beside the add-on's parameters and a server-generated
+        ``signature``. Needs write access (403 ``requiredAccessLevel`` otherwise). Returns
+        the event."""
+        with self._store.lock:
+            user = as_user or self._calendar(calendar_id).owner
+        return self._events.save_as_editor(user, calendar_id, event_id, conference_data, script_id)
 
     def insert_events(
         self,

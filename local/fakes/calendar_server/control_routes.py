@@ -6,6 +6,15 @@ Bodies and answers are JSON; routes below are relative to ``/_control``.
 - ``POST /calendars`` ``{id, owner?, summary?, timeZone?, readers?, writers?,
   conferenceTypes?}``: add a calendar.
 - ``PUT /calendars/<id>/access`` ``{readers?, writers?}``: replace its ACL lists.
+- ``PUT /calendars/<id>/access/<user>`` ``{role, listed?}``: give a user a role;
+  ``DELETE`` the same: revoke it.
+- ``PUT /scopes/<user>`` ``{scopes}`` (a list, or ``null`` for "not checked"): the OAuth
+  scopes the user's calls carry.
+- ``POST /calendars/<id>/events/<instanceId>/split`` ``{changes?, asUser?}``: a "this and
+  following" edit from that occurrence on; answers the new series.
+- ``POST /calendars/<id>/events/<eventId>/editor-conference`` ``{conferenceData,
+  scriptId, asUser?}``: save an add-on's conference as Calendar's editor does; answers
+  the event.
 - ``POST /calendars/<id>/events`` ``{events, asUser?, conferenceDataVersion?}``: insert
   events without HTTP (``{items}``); ``GET`` the same: stored events, tombstones included.
 - ``POST /calendars/<id>/expire-sync-tokens``: its sync tokens so far answer 410.
@@ -20,7 +29,8 @@ Bodies and answers are JSON; routes below are relative to ``/_control``.
 - ``GET /channels``; ``POST /channels/<id>/expire``: that channel expires now.
 - ``PUT /settings`` ``{syncBeforeWatchResponse}``: watch waits for its sync message.
 
-Unknown calendars or channels answer 404, bad input 400, both as ``{"error": message}``.
+Unknown calendars or channels answer 404, bad input 400, both as ``{"error": message}``;
+an operation that Calendar itself refuses answers Calendar's error body.
 """
 
 from __future__ import annotations
@@ -98,6 +108,52 @@ def control_blueprint(control: Control) -> Blueprint:
         body = _json()
         control.set_access(calendar_id, readers=body.get("readers"), writers=body.get("writers"))
         return {}
+
+    @bp.put("/calendars/<calendar_id>/access/<user>")
+    @_guarded
+    def grant(calendar_id: str, user: str) -> dict[str, Any]:
+        body = _json()
+        control.grant(calendar_id, user, str(body["role"]), listed=bool(body.get("listed", True)))
+        return {}
+
+    @bp.delete("/calendars/<calendar_id>/access/<user>")
+    @_guarded
+    def revoke(calendar_id: str, user: str) -> dict[str, Any]:
+        control.revoke(calendar_id, user)
+        return {}
+
+    @bp.put("/scopes/<user>")
+    @_guarded
+    def set_scopes(user: str) -> dict[str, Any]:
+        scopes = _json().get("scopes")
+        if scopes is not None and not isinstance(scopes, list):
+            raise ValueError("scopes must be a list or null")
+        control.set_scopes(user, None if scopes is None else [str(s) for s in scopes])
+        return {}
+
+    @bp.post("/calendars/<calendar_id>/events/<instance_id>/split")
+    @_guarded
+    def split_series(calendar_id: str, instance_id: str) -> dict[str, Any]:
+        body = _json()
+        changes = body.get("changes")
+        if changes is not None and not isinstance(changes, dict):
+            raise ValueError("changes must be an object")
+        return control.split_series(calendar_id, instance_id, changes, as_user=body.get("asUser"))
+
+    @bp.post("/calendars/<calendar_id>/events/<event_id>/editor-conference")
+    @_guarded
+    def save_conference_as_editor(calendar_id: str, event_id: str) -> dict[str, Any]:
+        body = _json()
+        data = body["conferenceData"]
+        if not isinstance(data, dict):
+            raise ValueError("conferenceData must be an object")
+        return control.save_conference_as_editor(
+            calendar_id,
+            event_id,
+            data,
+            script_id=str(body["scriptId"]),
+            as_user=body.get("asUser"),
+        )
 
     @bp.post("/calendars/<calendar_id>/events")
     @_guarded

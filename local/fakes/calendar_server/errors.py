@@ -4,6 +4,8 @@ Every error answer has one shape (docs/calendar-behaviour.md#errors):
 ``{"error": {"errors": [{"domain", "reason", "message", ["locationType", "location"]}],
 "code": N, "message": ...}}``. :class:`ApiError` carries one such answer; the factories
 below build the ones the server raises on its own, :func:`fault_error` the injected ones.
+A token without the method's scope gets the newer shape Google's front end answers with
+(a ``status`` and ``details`` beside ``errors``; :func:`insufficient_scopes`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class ApiError(Exception):
         location: str | None = None,
         location_type: str | None = None,
         headers: dict[str, str] | None = None,
+        item_message: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         known_domain, known_message = REASONS.get(reason, ("global", reason))
         self.code = code
@@ -54,18 +58,21 @@ class ApiError(Exception):
         self.location = location
         self.location_type = location_type
         self.headers = dict(headers or {})
+        self.item_message = item_message  # errors[0].message when it differs from message
+        self.extra = dict(extra or {})  # more members of "error" (status, details)
         super().__init__(f"{code} {reason}: {self.message}")
 
     def body(self) -> dict[str, Any]:
         item: dict[str, Any] = {
             "domain": self.domain,
             "reason": self.reason,
-            "message": self.message,
+            "message": self.item_message or self.message,
         }
         if self.location is not None:
             item["locationType"] = self.location_type or "parameter"
             item["location"] = self.location
-        return {"error": {"errors": [item], "code": self.code, "message": self.message}}
+        error = {"errors": [item], "code": self.code, "message": self.message, **self.extra}
+        return {"error": error}
 
 
 def auth_error() -> ApiError:
@@ -90,6 +97,28 @@ def condition_not_met() -> ApiError:
 
 def writer_required() -> ApiError:
     return ApiError(403, "requiredAccessLevel")
+
+
+def insufficient_scopes(method: str) -> ApiError:
+    """403 for a token that carries none of ``method``'s scopes (e.g.
+    ``calendarList.list``). Google documents no body for it; this is the one public
+    reports show (**Evidence**: docs/calendar-behaviour.md#access-roles)."""
+    resource, verb = method.split(".")
+    grpc_method = f"calendar.v3.{resource[0].upper()}{resource[1:]}.{verb[0].upper()}{verb[1:]}"
+    info = {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        "domain": "googleapis.com",
+        "metadata": {"service": "calendar-json.googleapis.com", "method": grpc_method},
+    }
+    return ApiError(
+        403,
+        "insufficientPermissions",
+        "Request had insufficient authentication scopes.",
+        domain="global",
+        item_message="Insufficient Permission",
+        extra={"status": "PERMISSION_DENIED", "details": [info]},
+    )
 
 
 def duplicate() -> ApiError:

@@ -10,27 +10,49 @@
   (``status: cancelled``); deleting it again is a 410 ``deleted``.
 - An instance id of a series names its instance; a write to it stores an exception
   (deleting it stores a cancelled one). Deleting a series cancels its exceptions too.
+- Access (docs/calendar-behaviour.md#access-roles): reads need a role on the calendar,
+  writes ``writerWithoutPrivateAccess``, ``writer`` or ``owner`` (else 403
+  ``requiredAccessLevel``), and a ``writerWithoutPrivateAccess`` may not change private
+  events. A ``freeBusyReader`` reads only the times of events, and a reader only those of
+  private ones (``resources.visible``).
+- The conference's ``signature`` is the server's (``conference.signed``).
 - ``move`` re-homes an event (series: with its exceptions) on another calendar, whose
-  organizer it becomes; the source keeps a bare cancelled tombstone.
+  organizer it becomes; it keeps its id. On the source it leaves a cancelled event that
+  carries only its id, read back by ``get`` like a deleted one, unless the source
+  calendar is on the attendee list: then the source keeps a live attendee copy whose
+  organizer is the destination (docs/calendar-behaviour.md#moved-events).
+- ``split`` is what Calendar's editor does for a "this and following" change (control
+  API only; docs/calendar-behaviour.md#recurring-events).
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from local.fakes.calendar_server import conference, errors, times
 from local.fakes.calendar_server.errors import ApiError
-from local.fakes.calendar_server.recurrence import Unsupported, series_of
+from local.fakes.calendar_server.recurrence import (
+    Occurrence,
+    Series,
+    Unsupported,
+    series_of,
+    split_lines,
+)
 from local.fakes.calendar_server.resources import (
     EVENT_ID,
+    PRIVATE,
     Target,
     html_link,
     locate,
     new_id,
     render,
+    series,
+    visible,
 )
 from local.fakes.calendar_server.store import CalendarRecord, Store, StoredEvent
 
@@ -198,6 +220,17 @@ class EventService:
         if if_match is not None and if_match.strip() not in ("*", target.resource.get("etag")):
             raise errors.condition_not_met()
 
+    @staticmethod
+    def _check_private(calendar: CalendarRecord, user: str, resource: dict[str, Any]) -> None:
+        """A writerWithoutPrivateAccess "can't modify private events" (discovery,
+        ``calendarList.list`` ``minAccessRole``); the error it gets is not documented
+        (ASSUMPTION: the same 403 as a reader's write)."""
+        if (
+            calendar.role(user) == "writerWithoutPrivateAccess"
+            and resource.get("visibility") in PRIVATE
+        ):
+            raise errors.writer_required()
+
     def _save(
         self, calendar: CalendarRecord, target: Target, resource: dict[str, Any]
     ) -> StoredEvent:
@@ -205,29 +238,14 @@ class EventService:
         return self.store.save(calendar.id, resource, ordinal)
 
     def get(self, user: str, calendar_id: str, event_id: str, query: Query) -> dict[str, Any]:
+        """The event or instance; a cancelled one too ("The get method always returns
+        them": discovery, ``Event.status``), so the source of a moved event answers its
+        cancelled remains, exactly as for a deleted event."""
         with self.store.lock:
             calendar = self.store.calendar_for(user, calendar_id)
             target = self._target(calendar, event_id)
-            moved = self._moved_copy(user, calendar.id, event_id) if target.cancelled else None
-            return render(moved or target.resource, query.get("maxAttendees"))
-
-    def _moved_copy(self, user: str, source_id: str, event_id: str) -> dict[str, Any] | None:
-        """ASSUMPTION (no public evidence either way): after events.move, events.get on
-        the source calendar answers with the event as it now is on its new calendar (new
-        organizer), to a caller who can read that calendar; the source's incremental sync
-        still reports it as cancelled. The product relies on this to tell a moved event
-        from a deleted one; see docs/calendar-behaviour.md#moved-events."""
-        destination_id = self.store.moved_to.get((source_id, event_id))
-        if destination_id is None:
-            return None
-        try:
-            destination = self.store.calendar_for(user, destination_id)
-        except ApiError:
-            return None
-        stored = self.store.events_of(destination.id).get(event_id)
-        if stored is None or stored.cancelled:
-            return None
-        return stored.resource
+            shown = visible(target.resource, calendar.role(user))
+            return render(shown, query.get("maxAttendees"))
 
     def insert(
         self, user: str, calendar_id: str, body: dict[str, Any], query: Query
@@ -257,7 +275,9 @@ class EventService:
             resource.setdefault("status", "confirmed")
             resource.setdefault("eventType", "default")
             resource.setdefault("reminders", {"useDefault": True})
+            self._check_private(calendar, user, resource)
             check_event(calendar, resource)
+            _sign(resource, {}, resource)
             stored = self.store.save(calendar.id, resource)
             answer = render(stored.resource, query.get("maxAttendees"))
         self.on_change(calendar.id)
@@ -299,6 +319,7 @@ class EventService:
             calendar = self.store.calendar_for(user, calendar_id, write=True)
             target = self._target(calendar, event_id)
             self._check_if_match(target, if_match)
+            self._check_private(calendar, user, target.resource)
             base = target.resource
             changes = _writable(body, query)
             if replace:
@@ -313,7 +334,9 @@ class EventService:
             else:
                 resource = merge_patch(base, changes)
             resource["sequence"] = _sequence(base, resource, body)
+            self._check_private(calendar, user, resource)
             check_event(calendar, resource)
+            _sign(resource, base, changes)
             stored = self._save(calendar, target, resource)
             answer = render(stored.resource, query.get("maxAttendees"))
         self.on_change(calendar.id)
@@ -326,6 +349,7 @@ class EventService:
             if target.cancelled:
                 raise errors.deleted()
             self._check_if_match(target, if_match)
+            self._check_private(calendar, user, target.resource)
             resource = copy.deepcopy(target.resource)
             resource["status"] = "cancelled"
             self._save(calendar, target, resource)
@@ -338,6 +362,17 @@ class EventService:
         self.on_change(calendar.id)
 
     def move(self, user: str, calendar_id: str, event_id: str, query: Query) -> dict[str, Any]:
+        """events.move (docs/calendar-behaviour.md#moved-events).
+
+        Documented (discovery, ``Event.status``): "If an event changes its organizer (for
+        example via the move operation) and the original organizer is not on the
+        attendee list, it will leave behind a cancelled event where only the id field is
+        guaranteed to be populated." So the source keeps the bare tombstone (what
+        incremental sync lists and ``get`` answers), or, when the source calendar (the
+        original organizer) is an attendee, an attendee's copy organized by the
+        destination. The server makes no attendee copies elsewhere, so it does not
+        carry later changes of the moved event to that copy either.
+        """
         with self.store.lock:
             source = self.store.calendar_for(user, calendar_id, write=True)
             destination = self.store.calendar_for(user, str(query["destination"]), write=True)
@@ -352,6 +387,7 @@ class EventService:
                 raise errors.not_found()
             if target.resource.get("eventType", "default") != "default":
                 raise ApiError(400, "eventTypeRestriction", "This event type cannot be moved.")
+            self._check_private(source, user, target.resource)
             if destination.id == source.id:
                 return render(target.resource)
             moving = [target.stored] + [
@@ -367,13 +403,166 @@ class EventService:
                 moved["organizer"] = _organizer(destination)
                 moved["htmlLink"] = html_link(stored.id, destination.id)
                 self.store.save(destination.id, moved)
-                tombstone = {"kind": "calendar#event", "id": stored.id, "status": "cancelled"}
-                for key in ("recurringEventId", "originalStartTime"):
-                    if key in stored.resource:
-                        tombstone[key] = copy.deepcopy(stored.resource[key])
-                self.store.save(source.id, tombstone, stored.ordinal)
-                self.store.moved_to[(source.id, stored.id)] = destination.id
+                self.store.save(source.id, _left_behind(stored, moved, source), stored.ordinal)
             answer = render(self.store.events_of(destination.id)[event_id].resource)
         self.on_change(source.id)
         self.on_change(destination.id)
         return answer
+
+    def split(
+        self,
+        user: str,
+        calendar_id: str,
+        instance_id: str,
+        changes: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """What Calendar's editor does when the user changes "this and following" events
+        from the occurrence ``instance_id`` on: the series ends the day before, and a new
+        series ``<seriesId>_R<start>`` starts there with a copy of the series' data
+        (conference data included) and ``changes`` (patch semantics) on top. Answers the
+        new series.
+
+        EVIDENCE, not documented by Google (odoo/odoo#287171, odoo/odoo#172103,
+        SwitchbackTech/compass docs/features/recurring-events-sync.md and its recorded
+        Google payloads): the original's RRULE gets ``UNTIL`` at the end of the day
+        before the split occurrence in the series' time zone, as UTC
+        (``UNTIL=20250326T045959Z`` for a split on 2025-03-26 in America/Chicago), and its
+        ``sequence`` goes up; the new series' id is the series id, ``_R`` and the split
+        occurrence's start in UTC without the ``Z`` (``..._R20250326T141500``), its
+        iCalUID ``<new id>@google.com``, its rule the original's without ``UNTIL``.
+        ASSUMPTIONS (no evidence): an all-day split uses dates (``_R20250326``,
+        ``UNTIL=20250325``); a ``COUNT`` becomes ``UNTIL`` on the original and the
+        remaining count on the new series; splitting an ``_R`` series again names the new
+        one after the first series' id; the original's exceptions from the split on are
+        cancelled (the new series has its own instance ids).
+        """
+        with self.store.lock:
+            calendar = self.store.calendar_for(user, calendar_id, write=True)
+            target = self._target(calendar, instance_id)
+            master_id = target.resource.get("recurringEventId")
+            master = self.store.events_of(calendar.id).get(str(master_id)) if master_id else None
+            rule = series(master, calendar) if master is not None else None
+            if target.cancelled or master is None or master.cancelled or rule is None:
+                raise errors.not_found()
+            self._check_private(calendar, user, master.resource)
+            occurrence = rule.find(instance_id.rpartition("_")[2])
+            if occurrence is None:
+                raise errors.not_found()
+            if occurrence == rule.start:
+                raise errors.invalid(
+                    "The first occurrence starts the series: change the whole series instead."
+                )
+            original_lines, following_lines = split_lines(
+                master.resource["recurrence"], rule, occurrence
+            )
+            following_id = f"{_R_SUFFIX.sub('', master.id)}_R{_split_stamp(occurrence)}"
+            if following_id in self.store.events_of(calendar.id):
+                raise errors.duplicate()
+            original = copy.deepcopy(master.resource)
+            original["recurrence"] = original_lines
+            original["sequence"] = _sequence(master.resource, original, {})
+            check_event(calendar, original)
+            start, end = rule.times(occurrence)
+            following = copy.deepcopy(original)
+            following.update(
+                id=following_id,
+                iCalUID=f"{following_id}@google.com",
+                htmlLink=html_link(following_id, calendar.id),
+                start=start,
+                end=end,
+                recurrence=following_lines,
+            )
+            edits = _writable(changes or {}, {"conferenceDataVersion": 1})
+            following = merge_patch(following, edits)
+            check_event(calendar, following)
+            _sign(following, original, edits)
+            self.store.save(calendar.id, original, master.ordinal)
+            self.store.save(calendar.id, following)
+            for stored in list(self.store.events_of(calendar.id).values()):
+                if (
+                    stored.resource.get("recurringEventId") == master.id
+                    and not stored.cancelled
+                    and _starts_from(stored.resource, calendar, occurrence, rule)
+                ):
+                    cancelled = copy.deepcopy(stored.resource)
+                    cancelled["status"] = "cancelled"
+                    self.store.save(calendar.id, cancelled)
+            answer = render(following)
+        self.on_change(calendar.id)
+        return answer
+
+    def save_as_editor(
+        self,
+        user: str,
+        calendar_id: str,
+        event_id: str,
+        conference_data: dict[str, Any],
+        script_id: str,
+    ) -> dict[str, Any]:
+        """What Calendar's editor stores when the user saves the event with an add-on's
+        conference: that conference (replacing any other) with ``scriptId`` beside the
+        add-on's parameters and a server signature (``conference.as_saved_by_editor``).
+        Only a user who may change the calendar's events can do it."""
+        with self.store.lock:
+            calendar = self.store.calendar_for(user, calendar_id, write=True)
+            target = self._target(calendar, event_id)
+            if target.cancelled:
+                raise errors.not_found()
+            self._check_private(calendar, user, target.resource)
+            resource = copy.deepcopy(target.resource)
+            saved = conference.as_saved_by_editor(conference_data, script_id)
+            resource["conferenceData"] = saved
+            check_event(calendar, resource)
+            resource["conferenceData"]["signature"] = conference.signature_of(saved)
+            stored = self._save(calendar, target, resource)
+            answer = render(stored.resource)
+        self.on_change(calendar.id)
+        return answer
+
+
+#: The ``_R<stamp>`` a "this and following" split appends to a series id.
+_R_SUFFIX = re.compile(r"_R\d{8}(T\d{6})?$")
+
+
+def _split_stamp(occurrence: Occurrence) -> str:
+    if isinstance(occurrence, datetime):
+        return f"{occurrence.astimezone(UTC):%Y%m%dT%H%M%S}"
+    return f"{occurrence:%Y%m%d}"
+
+
+def _starts_from(
+    resource: dict[str, Any], calendar: CalendarRecord, occurrence: Occurrence, rule: Series
+) -> bool:
+    """Whether the exception ``resource`` is of ``occurrence`` or a later one."""
+    original = times.bound(resource.get("originalStartTime") or {}, calendar.tz)
+    split_at = rule.bounds(occurrence)[0]
+    return original is not None and original >= split_at
+
+
+def _sign(resource: dict[str, Any], base: dict[str, Any], changes: dict[str, Any] | None) -> None:
+    """Give the event's conference the signature the server keeps (``conference.signed``)."""
+    data = resource.get("conferenceData")
+    if data is None:
+        return
+    sent = (changes or {}).get("conferenceData")
+    resource["conferenceData"] = conference.signed(data, base.get("conferenceData"), sent)
+
+
+def _left_behind(
+    stored: StoredEvent, moved: dict[str, Any], source: CalendarRecord
+) -> dict[str, Any]:
+    """What a move leaves on the source calendar: an attendee's copy organized by the
+    destination if the source calendar (the original organizer) is an attendee, else a
+    cancelled event with only its id (and, for an exception, its series and original
+    start)."""
+    attendees = stored.resource.get("attendees") or []
+    if any(str(a.get("email", "")).lower() == source.id.lower() for a in attendees):
+        copy_left = copy.deepcopy(moved)
+        copy_left["organizer"] = {k: v for k, v in moved["organizer"].items() if k != "self"}
+        copy_left["htmlLink"] = html_link(stored.id, source.id)
+        return copy_left
+    tombstone = {"kind": "calendar#event", "id": stored.id, "status": "cancelled"}
+    for key in ("recurringEventId", "originalStartTime"):
+        if key in stored.resource:
+            tombstone[key] = copy.deepcopy(stored.resource[key])
+    return tombstone

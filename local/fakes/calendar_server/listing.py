@@ -1,4 +1,4 @@
-"""events.list: full and incremental sync, paging, filters
+"""events.list and events.instances: full and incremental sync, paging, filters
 (docs/calendar-behaviour.md#incremental-sync).
 
 - ``maxResults`` defaults to 250 and is capped at 2500 ("The page size can never be
@@ -18,6 +18,12 @@
 - With ``syncToken``: ``iCalUID``, ``orderBy``, ``privateExtendedProperty``, ``q``,
   ``sharedExtendedProperty``, ``timeMin``, ``timeMax``, ``updatedMin`` and
   ``showDeleted=false`` are a 400.
+- Items are shown as the caller's role lets them see them: only times for a
+  ``freeBusyReader``, and for readers on private events (``resources.visible``).
+- events.instances: the instances of one series (exceptions in place of theirs), paged
+  like events.list, with ``timeMin``/``timeMax``/``originalStart``/``showDeleted``; no
+  sync token. On an event that does not recur it answers that event alone (ASSUMPTION:
+  not documented).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import Any
 
 from local.fakes.calendar_server import errors, sync_tokens, times
 from local.fakes.calendar_server.errors import ApiError
-from local.fakes.calendar_server.resources import expand, minimal, render, series
+from local.fakes.calendar_server.resources import expand, minimal, render, series, visible
 from local.fakes.calendar_server.store import CalendarRecord, Snapshot, Store, StoredEvent
 
 DEFAULT_PAGE = 250
@@ -130,8 +136,46 @@ class ListService:
                     raise errors.invalid("Invalid page token value.", location="pageToken")
                 snapshot, offset = found
             else:
-                snapshot, offset = self._snapshot(calendar, query, window, point), 0
+                snapshot = self._snapshot(calendar, query, window, point, calendar.role(user))
+                offset = 0
             return self._page(calendar, query, snapshot, offset, user)
+
+    def instances(self, user: str, calendar_id: str, event_id: str, query: Query) -> dict[str, Any]:
+        with self.store.lock:
+            calendar = self.store.calendar_for(user, calendar_id)
+            window = _check_query(query)
+            page_token = query.get("pageToken")
+            if page_token is not None:
+                found = self.store.cursors.get(str(page_token))
+                if found is None or found[0].calendar_id != f"{calendar.id}/{event_id}":
+                    raise errors.invalid("Invalid page token value.", location="pageToken")
+                snapshot, offset = found
+            else:
+                snapshot = self._instances(calendar, event_id, query, window, user)
+                offset = 0
+            return self._page(calendar, query, snapshot, offset, user)
+
+    def _instances(
+        self, calendar: CalendarRecord, event_id: str, query: Query, window: Window, user: str
+    ) -> Snapshot:
+        stored = self.store.events_of(calendar.id).get(event_id)
+        if stored is None or "recurringEventId" in stored.resource:
+            raise errors.not_found()
+        if series(stored, calendar) is None:
+            found: list[dict[str, Any]] = [stored.resource]
+        else:
+            found = [resource for resource, _ in expand(self.store, calendar, stored, window[1])]
+        wanted = query.get("originalStart")
+        kept = []
+        for resource in found:
+            if resource.get("status") == "cancelled" and not query.get("showDeleted"):
+                continue
+            if wanted is not None and not _same_start(resource, str(wanted)):
+                continue
+            if self._in_window(calendar, resource, window):
+                kept.append(resource)
+        items = [_shown(r, calendar.role(user), query) for r in kept]
+        return Snapshot(f"{calendar.id}/{event_id}", items, None)
 
     def _page(
         self, calendar: CalendarRecord, query: Query, snapshot: Snapshot, offset: int, user: str
@@ -170,6 +214,7 @@ class ListService:
         query: Query,
         window: Window,
         point: sync_tokens.SyncPoint | None,
+        role: str | None,
     ) -> Snapshot:
         if point is None:
             found = list(self._full(calendar, query, window))
@@ -181,11 +226,7 @@ class ListService:
         else:
             found = [r for r in self._changes(calendar, query, point.seq) if _matches(r, query)]
             token = sync_tokens.encode(self.store, calendar)
-        max_attendees = query.get("maxAttendees")
-        items = [
-            minimal(r) if r.get("status") == "cancelled" else render(r, max_attendees)
-            for r in found
-        ]
+        items = [_shown(r, role, query) for r in found]
         return Snapshot(calendar.id, items, token)
 
     def _full(
@@ -262,6 +303,22 @@ class ListService:
                         yield instance
                 continue
             yield stored.resource
+
+
+def _same_start(resource: dict[str, Any], wanted: str) -> bool:
+    """Whether the instance ``resource`` originally started at ``wanted``."""
+    original = resource.get("originalStartTime") or resource.get("start") or {}
+    if "date" in original:
+        return str(original["date"]) == wanted
+    moment = times.parse_instant(str(original.get("dateTime", "")))
+    return moment is not None and moment == times.parse_instant(wanted)
+
+
+def _shown(resource: dict[str, Any], role: str | None, query: Query) -> dict[str, Any]:
+    """An item of a list answer: the minimal shape if cancelled, else what ``role`` sees."""
+    if resource.get("status") == "cancelled":
+        return minimal(resource)
+    return render(visible(resource, role), query.get("maxAttendees"))
 
 
 def _updated(resource: dict[str, Any]) -> datetime:

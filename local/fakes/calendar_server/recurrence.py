@@ -10,6 +10,7 @@ Timed series are expanded at the start's wall-clock time in the start's ``timeZo
 first occurrence is always the event's own start (it counts toward ``COUNT``); ``EXDATE``
 removes occurrences after ``COUNT`` is applied. An instance id is
 ``<seriesId>_<YYYYMMDDTHHMMSSZ>`` (UTC start) or ``<seriesId>_<YYYYMMDD>`` (all-day).
+:func:`split_lines` cuts a series' recurrence in two for a "this and following" edit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -170,6 +171,16 @@ class Series:
             if not self._excluded(occurrence):
                 yield occurrence
 
+    def produced_before(self, at: Occurrence) -> int:
+        """How many occurrences the rule yields before ``at`` (``EXDATE``'d ones too: they
+        count toward ``COUNT``)."""
+        produced = 0
+        for occurrence in self._raw():
+            if occurrence == at or _later(occurrence, at):
+                return produced
+            produced += 1
+        return produced
+
     def instance_id(self, series_id: str, occurrence: Occurrence) -> str:
         if isinstance(occurrence, datetime):
             return f"{series_id}_{occurrence.astimezone(UTC):%Y%m%dT%H%M%SZ}"
@@ -218,6 +229,39 @@ def _later(occurrence: Occurrence, target: date | datetime) -> bool:
     if not isinstance(occurrence, datetime) and not isinstance(target, datetime):
         return occurrence > target
     return False
+
+
+def split_lines(lines: list[str], series: Series, at: Occurrence) -> tuple[list[str], list[str]]:
+    """The recurrence of the series before ``at`` and of the one from ``at`` on.
+
+    The first ends with ``UNTIL`` at the end of the day before ``at`` in the series' zone,
+    in UTC (for an all-day series, that day's date), in place of its ``COUNT``/``UNTIL``;
+    the second keeps the original ``UNTIL``, or the ``COUNT`` still to come. Other lines
+    (``EXDATE``) go to both.
+    """
+    if isinstance(at, datetime):
+        day_before = at.astimezone(series.tz).date() - timedelta(days=1)
+        end = datetime.combine(day_before, time(23, 59, 59), tzinfo=series.tz).astimezone(UTC)
+        until = f"{end:%Y%m%dT%H%M%SZ}"
+    else:
+        until = f"{at - timedelta(days=1):%Y%m%d}"
+    before, after = [], []
+    for raw in lines:
+        line = str(raw).strip()
+        if line.split(":", 1)[0].split(";", 1)[0].upper() != "RRULE":
+            before.append(line)
+            after.append(line)
+            continue
+        head, _, body = line.partition(":")
+        parts = [part for part in body.split(";") if part]
+        ends = ("COUNT", "UNTIL")
+        kept = [part for part in parts if part.split("=", 1)[0].upper() not in ends]
+        old_until = [part for part in parts if part.upper().startswith("UNTIL=")]
+        counts = [int(part.split("=", 1)[1]) for part in parts if part.upper().startswith("COUNT=")]
+        remaining = [f"COUNT={counts[0] - series.produced_before(at)}"] if counts else []
+        before.append(f"{head}:" + ";".join([*kept, f"UNTIL={until}"]))
+        after.append(f"{head}:" + ";".join([*kept, *old_until, *remaining]))
+    return before, after
 
 
 def _exdates(line: str, tz: ZoneInfo) -> tuple[set[datetime], set[date]]:

@@ -1,10 +1,13 @@
-"""Shapes of event resources: ids, links, instances of a series, the minimal tombstone.
+"""Shapes of event resources: ids, links, instances of a series, the minimal tombstone,
+what a reader who may not see details gets.
 
 Ids are base32hex (``a-v``, ``0-9``), 5 to 1024 characters. An instance of a recurring
 event is the series' resource at one occurrence, with ``recurringEventId`` and
 ``originalStartTime``; a stored exception replaces it. In list answers a cancelled event
 carries only ``kind``, ``etag``, ``id`` and ``status`` (an instance also
-``recurringEventId`` and ``originalStartTime``).
+``recurringEventId`` and ``originalStartTime``). The id of the new series a "this and
+following" edit makes, ``<seriesId>_R<stamp>``, is stored as its own event, so it names
+that series (see ``events.EventService.split``), never an instance.
 """
 
 from __future__ import annotations
@@ -43,6 +46,46 @@ def minimal(resource: dict[str, Any]) -> dict[str, Any]:
         if key in resource:
             shape[key] = copy.deepcopy(resource[key])
     return shape
+
+
+#: What is left of an event whose details the reader may not see. The exact set is not
+#: documented (ASSUMPTION: times and status only; **Evidence** that such events come
+#: without a title: fullcalendar/fullcalendar#1418, docs/calendar-behaviour.md#access-roles).
+BUSY_FIELDS = (
+    "kind",
+    "etag",
+    "id",
+    "status",
+    "updated",
+    "start",
+    "end",
+    "endTimeUnspecified",
+    "recurrence",
+    "recurringEventId",
+    "originalStartTime",
+    "transparency",
+    "visibility",
+    "eventType",
+)
+PRIVATE = ("private", "confidential")
+
+
+def details_hidden(resource: dict[str, Any], role: str | None) -> bool:
+    """Whether ``role`` sees only the times of ``resource``: a ``freeBusyReader`` always;
+    a ``reader`` or ``writerWithoutPrivateAccess`` on private events ("Private events will
+    appear ... but event details will be hidden": discovery, ``accessRole``)."""
+    if role == "freeBusyReader":
+        return True
+    return role in ("reader", "writerWithoutPrivateAccess") and (
+        resource.get("visibility") in PRIVATE
+    )
+
+
+def visible(resource: dict[str, Any], role: str | None) -> dict[str, Any]:
+    """``resource`` as a user with ``role`` on its calendar sees it."""
+    if not details_hidden(resource, role):
+        return resource
+    return {key: resource[key] for key in BUSY_FIELDS if key in resource}
 
 
 def render(resource: dict[str, Any], max_attendees: int | None = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from local.fakes.calendar_server.app import Services, create_app
+from local.fakes.calendar_server.calendar_list import CalendarListService
 from local.fakes.calendar_server.channels import GOOGLE_ROOT, ChannelService
 from local.fakes.calendar_server.control import Control
 from local.fakes.calendar_server.events import EventService
@@ -43,7 +44,10 @@ class CalendarServer:
         self.events = EventService(self.store, self.channels.notify)
         self.listing = ListService(self.store)
         self.control = Control(self.store, self.dispatcher, self.events)
-        services = Services(self.store, self.events, self.listing, self.channels)
+        self.calendar_list = CalendarListService(self.store)
+        services = Services(
+            self.store, self.events, self.listing, self.channels, self.calendar_list
+        )
         self.app = create_app(services, self.control)
         self._serving = BackgroundServer(self.app, name="calendar-server", port=port, host=host)
 

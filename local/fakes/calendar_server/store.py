@@ -1,10 +1,17 @@
-"""The local Calendar's state: calendars, events, channels, page cursors, faults, call log.
+"""The local Calendar's state: calendars, access, calendar lists, events, channels, page
+cursors, faults, scopes, call log.
 
 Everything lives in memory behind one re-entrant lock (:attr:`Store.lock`); the API
 services and :class:`local.fakes.calendar_server.control.Control` take it for every read and
 write. Events are kept per calendar, tombstones (``status: cancelled``) included; every
 write stamps a new ``etag`` and ``updated`` and a store-wide change number that sync
 tokens count from.
+
+Access (docs/calendar-behaviour.md#access-roles): a calendar has one data owner (role
+``owner``) and an access list of other users' roles, one of :data:`ROLES`. A user's
+calendar list holds an entry per calendar they have added (by default every calendar
+they are given a role on); an entry removed from the list stays as ``deleted`` for
+incremental sync of the list.
 """
 
 from __future__ import annotations
@@ -20,6 +27,18 @@ from zoneinfo import ZoneInfo
 from local.fakes.calendar_server import errors, times
 from local.fakes.calendar_server.conference import CREATABLE_TYPES
 
+#: The access roles of Calendar, weakest first (discovery, ``CalendarListEntry.accessRole``).
+#: Where ``writerWithoutPrivateAccess`` ranks for ``minAccessRole`` is not documented: it
+#: can write, but not private events, so it sits between ``reader`` and ``writer``.
+ROLES = ("freeBusyReader", "reader", "writerWithoutPrivateAccess", "writer", "owner")
+#: Roles that may change events.
+WRITE_ROLES = frozenset({"writerWithoutPrivateAccess", "writer", "owner"})
+
+
+def role_rank(role: str | None) -> int:
+    """The strength of ``role`` (-1 for none)."""
+    return ROLES.index(role) if role in ROLES else -1
+
 
 @dataclass
 class CalendarRecord:
@@ -27,8 +46,7 @@ class CalendarRecord:
     owner: str
     summary: str
     time_zone: str = "UTC"
-    readers: set[str] = field(default_factory=set)
-    writers: set[str] = field(default_factory=set)
+    acl: dict[str, str] = field(default_factory=dict)
     etag: str = '"0"'
     token_epoch: int = 0
     page_sizes: deque[int] = field(default_factory=deque)
@@ -40,13 +58,10 @@ class CalendarRecord:
         return times.zone(self.time_zone) or ZoneInfo("UTC")
 
     def role(self, email: str) -> str | None:
+        """``email``'s access role on the calendar (None: no access)."""
         if email == self.owner:
             return "owner"
-        if email in self.writers:
-            return "writer"
-        if email in self.readers:
-            return "reader"
-        return None
+        return self.acl.get(email)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +118,18 @@ class Fault:
     retry_after: float | None = None
 
 
+@dataclass
+class ListEntry:
+    """A calendar on a user's calendar list; ``seq`` is the store change number of its
+    last addition or removal (what the list's sync tokens count)."""
+
+    user: str
+    calendar_id: str
+    seq: int
+    etag: str
+    deleted: bool = False
+
+
 @dataclass(frozen=True)
 class CallRecord:
     method: str
@@ -150,8 +177,10 @@ class Store:
             self.calendars: dict[str, CalendarRecord] = {}
             self.events: dict[str, dict[str, StoredEvent]] = {}
             self.channels: list[Channel] = []
-            # (source calendar, event id) -> destination, for events.move (see events.get)
-            self.moved_to: dict[tuple[str, str], str] = {}
+            # (user, calendar id) -> that calendar's entry on the user's calendar list
+            self.list_entries: dict[tuple[str, str], ListEntry] = {}
+            # user -> the OAuth scopes their token carries (absent: every scope)
+            self.scopes: dict[str, frozenset[str]] = {}
             self.cursors: dict[str, tuple[Snapshot, int]] = {}
             self.faults: list[Fault] = []
             self.calls: list[CallRecord] = []
@@ -187,18 +216,48 @@ class Store:
         events[stored.id] = stored
         return stored
 
+    def set_role(
+        self, calendar: CalendarRecord, user: str, role: str | None, listed: bool = True
+    ) -> None:
+        """Give ``user`` ``role`` on ``calendar`` (None: no access) and add the calendar to
+        their list (or, ``listed=False`` or without a role, take it off the list)."""
+        if role is not None and role not in ROLES:
+            raise ValueError(f"unknown access role {role!r}; one of {', '.join(ROLES)}")
+        if user == calendar.owner:
+            if role != "owner":
+                raise ValueError("the calendar's data owner always has the owner role")
+        elif role is None:
+            calendar.acl.pop(user, None)
+        else:
+            calendar.acl[user] = role
+        self.set_listed(calendar.id, user, listed and role is not None)
+
+    def set_listed(self, calendar_id: str, user: str, listed: bool) -> None:
+        """Add the calendar to ``user``'s calendar list, or take it off (a change the
+        list's incremental sync reports); nothing happens if it is already so."""
+        entry = self.list_entries.get((user, calendar_id))
+        if entry is not None and entry.deleted != listed:
+            return
+        if entry is None and not listed:
+            return
+        self.seq += 1
+        self.list_entries[(user, calendar_id)] = ListEntry(
+            user, calendar_id, self.seq, self.next_etag(), deleted=not listed
+        )
+
     # -- reads --------------------------------------------------------------------------
 
     def events_of(self, calendar_id: str) -> dict[str, StoredEvent]:
         return self.events.setdefault(calendar_id, {})
 
     def calendar_for(self, user: str, calendar_id: str, write: bool = False) -> CalendarRecord:
-        """The calendar ``user`` may read (404 otherwise) or write (403 for a reader)."""
+        """The calendar ``user`` has a role on (404 otherwise); with ``write``, one whose
+        events they may change (403 ``requiredAccessLevel`` for the reading roles)."""
         resolved = user if calendar_id == "primary" else calendar_id
         calendar = self.calendars.get(resolved)
         if calendar is None or calendar.role(user) is None:
             raise errors.not_found()
-        if write and calendar.role(user) == "reader":
+        if write and calendar.role(user) not in WRITE_ROLES:
             raise errors.writer_required()
         return calendar
 

@@ -1,4 +1,4 @@
-"""Event fields and write rules: server-set fields, validation, move, fields=.
+"""Event fields and write rules: server-set fields, validation, fields=.
 
 See docs/calendar-behaviour.md#event-fields.
 """
@@ -22,7 +22,6 @@ from tests.fakes.calendar_server.conftest import (
     error_of,
     reason_of,
     timed_event,
-    weekly_series,
 )
 
 Service = Callable[[str], Any]
@@ -220,70 +219,12 @@ def test_cancelled_event_can_be_restored_by_patching_status(calendar: Service) -
     assert restored["status"] == "confirmed"
 
 
-def test_move_rehomes_the_event_and_changes_its_organizer(calendar: Service) -> None:
-    event = insert(calendar, timed_event())
-    events = calendar(ALICE).events()
-    sync = events.list(calendarId="primary").execute()["nextSyncToken"]
-
-    moved = events.move(calendarId="primary", eventId=event["id"], destination=TEAM).execute()
-
-    assert moved["id"] == event["id"]
-    assert moved["organizer"]["email"] == TEAM
-    assert events.get(calendarId=TEAM, eventId=event["id"]).execute()["summary"] == "Planning"
-    changes = events.list(calendarId="primary", syncToken=sync).execute()["items"]
-    assert changes == [
-        {
-            "kind": "calendar#event",
-            "etag": changes[0]["etag"],
-            "id": event["id"],
-            "status": "cancelled",
-        }
-    ]
-
-
-def test_get_on_the_source_of_a_moved_event_answers_with_the_event_as_it_now_is(
-    calendar: Service,
-) -> None:
-    # An assumption of the project (no public evidence either way), see
-    # docs/calendar-behaviour.md#moved-events.
-    event = insert(calendar, timed_event())
-    events = calendar(ALICE).events()
-    events.move(calendarId="primary", eventId=event["id"], destination=TEAM).execute()
-
-    seen = events.get(calendarId="primary", eventId=event["id"]).execute()
-
-    assert seen["status"] == "confirmed"
-    assert seen["organizer"]["email"] == TEAM
-
-
 def test_get_of_a_deleted_event_answers_cancelled(calendar: Service) -> None:
     event = insert(calendar, timed_event())
     events = calendar(ALICE).events()
     events.delete(calendarId="primary", eventId=event["id"]).execute()
 
     assert events.get(calendarId="primary", eventId=event["id"]).execute()["status"] == "cancelled"
-
-
-def test_move_needs_write_access_to_the_destination(calendar: Service) -> None:
-    event = insert(calendar, timed_event())
-
-    with pytest.raises(HttpError) as failure:
-        calendar(ALICE).events().move(
-            calendarId="primary", eventId=event["id"], destination=BOB
-        ).execute()
-
-    assert reason_of(failure.value) == (404, "notFound")
-
-
-def test_move_of_an_instance_is_refused(calendar: Service) -> None:
-    series = insert(calendar, weekly_series())
-
-    with pytest.raises(HttpError) as failure:
-        calendar(ALICE).events().move(
-            calendarId="primary", eventId=f"{series['id']}_20300114T090000Z", destination=TEAM
-        ).execute()
-
-    assert reason_of(failure.value) == (400, "cannotChangeOrganizerOfInstance")
 
 
 def test_fields_selects_parts_of_the_answer(calendar: Service) -> None:

@@ -223,3 +223,86 @@ def test_invalid_recurrence_is_400(calendar: Service, rule: str) -> None:
         insert(calendar, weekly_series() | {"recurrence": [rule]})
 
     assert reason_of(failure.value) == (400, "invalid")
+
+
+def instances(calendar: Service, event_id: str, **query: Any) -> list[dict[str, Any]]:
+    page = calendar(ALICE).events().instances(calendarId="primary", eventId=event_id, **query)
+    return list(page.execute()["items"])
+
+
+def test_instances_lists_the_series_occurrences_with_exceptions_in_place(
+    calendar: Service,
+) -> None:
+    series = insert(calendar, weekly_series(count=3))
+    instance_id = f"{series['id']}_{SECOND_MONDAY}"
+    calendar(ALICE).events().patch(
+        calendarId="primary", eventId=instance_id, body={"summary": "Moved"}
+    ).execute()
+
+    found = instances(calendar, series["id"])
+
+    assert [item["id"] for item in found] == [
+        f"{series['id']}_20300107T090000Z",
+        instance_id,
+        f"{series['id']}_20300121T090000Z",
+    ]
+    assert [item["summary"] for item in found] == ["Weekly", "Moved", "Weekly"]
+    assert {item["recurringEventId"] for item in found} == {series["id"]}
+
+
+def test_instances_filters_by_window_and_original_start(calendar: Service) -> None:
+    series = insert(calendar, weekly_series(count=5))
+
+    windowed = instances(
+        calendar, series["id"], timeMin="2030-01-10T00:00:00Z", timeMax="2030-01-22T00:00:00Z"
+    )
+    original = instances(calendar, series["id"], originalStart="2030-01-14T10:00:00+01:00")
+
+    assert [item["id"] for item in windowed] == [
+        f"{series['id']}_20300114T090000Z",
+        f"{series['id']}_20300121T090000Z",
+    ]
+    assert [item["id"] for item in original] == [f"{series['id']}_{SECOND_MONDAY}"]
+
+
+def test_instances_shows_cancelled_occurrences_only_with_show_deleted(calendar: Service) -> None:
+    series = insert(calendar, weekly_series(count=3))
+    instance_id = f"{series['id']}_{SECOND_MONDAY}"
+    calendar(ALICE).events().delete(calendarId="primary", eventId=instance_id).execute()
+
+    hidden = instances(calendar, series["id"])
+    shown = instances(calendar, series["id"], showDeleted=True)
+
+    assert instance_id not in [item["id"] for item in hidden]
+    assert [(item["id"], item["status"]) for item in shown if item["id"] == instance_id] == [
+        (instance_id, "cancelled")
+    ]
+
+
+def test_instances_pages_with_max_results(calendar: Service) -> None:
+    series = insert(calendar, weekly_series(count=3))
+    events = calendar(ALICE).events()
+
+    first = events.instances(calendarId="primary", eventId=series["id"], maxResults=2).execute()
+    rest = events.instances(
+        calendarId="primary", eventId=series["id"], pageToken=first["nextPageToken"]
+    ).execute()
+
+    assert len(first["items"]) == 2
+    assert [item["id"] for item in rest["items"]] == [f"{series['id']}_20300121T090000Z"]
+    assert "nextPageToken" not in rest
+
+
+def test_instances_of_an_unknown_event_is_404(calendar: Service) -> None:
+    with pytest.raises(HttpError) as failure:
+        instances(calendar, "abcdef0123")
+
+    assert reason_of(failure.value) == (404, "notFound")
+
+
+def test_instances_of_a_single_event_is_that_event(calendar: Service) -> None:
+    body = weekly_series()
+    body.pop("recurrence")
+    event = insert(calendar, body)
+
+    assert [item["id"] for item in instances(calendar, event["id"])] == [event["id"]]
