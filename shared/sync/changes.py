@@ -186,6 +186,8 @@ class ChangeHandler:
                 stats.unchanged += 1  # not saved with our conference yet
             case Lost(reason=reason):
                 self._lost_conference(calendar_state, record, stats, reason=reason)
+            case FollowMove(event=event):
+                self._follow_move(calendar_state, event, record, stats)
             case BringUpToDate(event=event):
                 self._bring_up_to_date(calendar_state, event, record, stats)
             case unexpected:

@@ -132,7 +132,7 @@ class BecomeFollower:
         ]
 
 
-ListedDecision = Skip | ConfirmGone | Wait | Lost | BringUpToDate
+ListedDecision = Skip | ConfirmGone | Wait | Lost | FollowMove | BringUpToDate
 ConfirmedDecision = FollowMove | BringUpToDate | Wait | Lost
 MoveDecision = Follow | Lost
 LostDecision = HandOver | Delete
@@ -148,6 +148,10 @@ def decide_listed_change(event: dict[str, Any], record: ConferenceRecord) -> Lis
         return Skip()
     if event.get("status") == "cancelled":
         return ConfirmGone()
+    if not is_organizer_copy(event, record.key.calendar_id):
+        # Moved to another calendar while this calendar's owner is an attendee: the
+        # source keeps a live attendee copy, organized by the destination.
+        return FollowMove(event)
     if not carries(event, record.conference_id):
         if not record.attached:
             return Wait()

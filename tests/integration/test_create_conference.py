@@ -174,7 +174,8 @@ def test_transient_calendar_failure_is_retried_briefly(stack: Stack) -> None:
 
 def test_calendar_down_is_temporary_and_writes_nothing(stack: Stack) -> None:
     event = make_event(stack)
-    stack.calendar.control.fail_next("calendars.get", status=503, reason="backendError", count=100)
+    for method in ("calendarList.get", "calendars.get", "events.get"):
+        stack.calendar.control.fail_next(method, status=503, reason="backendError", count=100)
 
     response = stack.create_conference(ALICE, ALICE, event["id"])
 

@@ -151,6 +151,10 @@ class ZoomServer:
             Fault(operation, kind, count, status, retry_after, daily, delay, tuple(drop))
         )
 
+    def clear_faults(self) -> None:
+        """Forget every fault not yet spent (Zoom is back)."""
+        self.store.clear_faults()
+
     def wait_until_held(self, count: int = 1, timeout: float = 10.0) -> bool:
         """Wait until ``count`` answers are held by ``hold`` faults; False on timeout."""
         with self.store.hold_changed:

@@ -292,6 +292,10 @@ class Store:
         with self.lock:
             self.faults.append(fault)
 
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
     def hold(self, fault: Fault) -> None:
         """Keep the current answer until :meth:`release_holds` (or a reset, a stop, or
         :data:`HOLD_LIMIT_SECONDS`); :meth:`hold_done` ends the count once it is logged."""

@@ -693,3 +693,12 @@ def test_decide_found_follows_the_event_to_the_calendar_it_was_found_on() -> Non
 )
 def test_decide_found_follows_nothing_else(calendar_id: str, found: dict[str, Any] | None) -> None:
     assert decide_found(record(), calendar_id, found) is None
+
+
+def test_a_listed_live_copy_under_another_organizer_is_a_move() -> None:
+    attendee_copy = event(organizer={"email": OTHER})
+
+    decision = decide_listed_change(attendee_copy, record())
+
+    assert decision == FollowMove(attendee_copy)
+    assert decide_move(attendee_copy, record()) == Follow(ConferenceKey(OTHER, EVENT, SOLUTION))
