@@ -27,8 +27,10 @@ BUILD_DIR="build"        # relative to ROOT, where the script works
 ADDON_DIR="addon/build"
 
 # The Calendar scopes of the domain-wide delegation grant: shared/google/credentials.py
-# CALENDAR_SCOPES (a test keeps the two equal).
-CALENDAR_SCOPES="https://www.googleapis.com/auth/calendar.events,https://www.googleapis.com/auth/calendar.calendars.readonly"
+# CALENDAR_SCOPES + CALENDAR_LIST_SCOPES (a test keeps the two equal). The calendar-list
+# scope is requested by credentials of its own, so a grant without it fails only the
+# access-role and move look-ups (which then fall back), never the rest.
+CALENDAR_SCOPES="https://www.googleapis.com/auth/calendar.events,https://www.googleapis.com/auth/calendar.calendars.readonly,https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 
 # Service accounts, one per function (ids: 6-30 characters), and the one delegation account:
 # the single OAuth client of domain-wide delegation for all three functions (one grant in the

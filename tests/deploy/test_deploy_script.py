@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.google.credentials import CALENDAR_SCOPES
+from shared.google.credentials import CALENDAR_LIST_SCOPES, CALENDAR_SCOPES
+
+GRANT_SCOPES = (*CALENDAR_SCOPES, *CALENDAR_LIST_SCOPES)
 from tests.deploy.conftest import (
     JITSI_SETTINGS,
     REPO_ROOT,
@@ -385,7 +387,7 @@ def test_deploy_scopes_are_the_calendar_credentials_scopes(repo: Path) -> None:
     match = re.search(r'^CALENDAR_SCOPES="([^"]+)"', text, re.MULTILINE)
 
     assert match is not None
-    assert match.group(1) == ",".join(CALENDAR_SCOPES)
+    assert match.group(1) == ",".join(GRANT_SCOPES)
 
 
 # -- real runs against the fake ------------------------------------------------------------
@@ -492,7 +494,7 @@ def test_first_run_creates_everything_completely_and_in_order(repo: Path, cloud:
     assert str(100000000000000000000 + sum(map(ord, DELEGATE))) in client_lines[0]
     for sa in SA.values():
         assert str(100000000000000000000 + sum(map(ord, sa))) not in result.stdout
-    assert ",".join(CALENDAR_SCOPES) in result.stdout
+    assert ",".join(GRANT_SCOPES) in result.stdout
 
 
 def test_second_run_creates_nothing(repo: Path, cloud: FakeCloud) -> None:
