@@ -246,23 +246,22 @@ class ConferenceStore:
     def expire_reservation(self, reservation: ConferenceRecord) -> None:
         """Let our pending reservation go without removing it (its meeting may exist): the
         next attempt takes it over at once, with the same request key."""
-        ref = self._ref(reservation.key)
-
-        @firestore.transactional
-        def attempt(transaction: Any) -> None:
-            data = as_dict(ref.get(transaction=transaction))
-            if (
-                data is not None
-                and data.get("state") == RecordState.PENDING.value
-                and data.get("leaseOwner") == reservation.lease_owner
-            ):
-                transaction.update(ref, {"leaseExpiresAt": self._clock()})
-
-        with translated_errors("reservation expiry"):
-            attempt(self._client.transaction())
+        self._if_still_ours(
+            reservation,
+            "reservation expiry",
+            lambda transaction, ref: transaction.update(ref, {"leaseExpiresAt": self._clock()}),
+        )
 
     def release(self, reservation: ConferenceRecord) -> None:
         """Remove our pending reservation after a failed creation (if still ours)."""
+        self._if_still_ours(
+            reservation, "reservation release", lambda transaction, ref: transaction.delete(ref)
+        )
+
+    def _if_still_ours(
+        self, reservation: ConferenceRecord, what: str, change: Callable[[Any, Any], None]
+    ) -> None:
+        """Apply ``change`` in a transaction if the reservation is still pending and ours."""
         ref = self._ref(reservation.key)
 
         @firestore.transactional
@@ -273,9 +272,9 @@ class ConferenceStore:
                 and data.get("state") == RecordState.PENDING.value
                 and data.get("leaseOwner") == reservation.lease_owner
             ):
-                transaction.delete(ref)
+                change(transaction, ref)
 
-        with translated_errors("reservation release"):
+        with translated_errors(what):
             attempt(self._client.transaction())
 
     def get_many(self, keys: list[ConferenceKey]) -> dict[str, ConferenceRecord]:

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-import requests
 from google.cloud import firestore
 
 from shared.state.calendars import calendar_doc_id
+from tests.integration.test_sweep import calendar_doc, sweep
 from tests.support.scenarios import ALICE, conference_on_event
 from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def sweep(stack: Stack) -> dict[str, Any]:
-    response = requests.post(stack.sweep.url, timeout=120)
-    assert response.status_code == 200, response.text
-    report: dict[str, Any] = response.json()
-    return report
-
-
-def calendar_doc(stack: Stack, calendar_id: str = ALICE) -> dict[str, Any]:
-    snapshot = stack.db.collection("calendars").document(calendar_doc_id(calendar_id)).get()
-    return dict(snapshot.to_dict() or {})
 
 
 def test_a_calendar_that_fails_permanently_still_moves_its_due_time(stack: Stack) -> None:
