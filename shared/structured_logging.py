@@ -42,7 +42,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             # The exception class only: messages of foreign exceptions may carry data.
             line["exception"] = record.exc_info[0].__name__
-        return json.dumps(line, default=str, ensure_ascii=False)
+        # ASCII only: a value that is not valid text (a lone surrogate) must never make the
+        # log write itself fail.
+        return json.dumps(line, default=str, ensure_ascii=True)
 
 
 def setup_logging(level: int = logging.INFO) -> None:
