@@ -12,6 +12,7 @@ calendar, query, user, status).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -263,4 +264,24 @@ def create_app(services: Services, control: Any) -> Flask:
         )
 
     app.register_blueprint(control_blueprint(control))
+    app.wsgi_app = _method_override(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def _method_override(wsgi_app: Any) -> Any:
+    """``POST`` with ``X-HTTP-Method-Override: GET`` and the query in a form body, as
+    google-api-python-client sends a GET whose URL would pass 2048 characters
+    (googleapiclient/http.py, ``MAX_URI_LENGTH``), is served as that GET: Google's
+    servers accept the override (the client library relies on it)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        override = str(environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "")).upper()
+        if environ.get("REQUEST_METHOD") == "POST" and override == "GET":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ = {**environ, "REQUEST_METHOD": "GET", "CONTENT_LENGTH": "0"}
+            environ["QUERY_STRING"] = body.decode("latin-1")
+            environ["wsgi.input"] = io.BytesIO(b"")
+        return wsgi_app(environ, start_response)
+
     return app

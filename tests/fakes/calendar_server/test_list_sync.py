@@ -408,3 +408,16 @@ def test_incremental_sync_of_a_deleted_series_with_single_events(calendar: Servi
         (f"{series['id']}_20300107T090000Z", "cancelled"),
         (f"{series['id']}_20300114T090000Z", "cancelled"),
     ]
+
+
+def test_a_get_whose_url_is_too_long_is_sent_as_an_override_and_served(
+    server: CalendarServer, calendar: Service
+) -> None:
+    seed(server, 3)
+    long_query = "x" * 2100  # google-api-python-client then sends POST + X-HTTP-Method-Override
+
+    page = calendar(ALICE).events().list(calendarId=ALICE, q=long_query).execute()
+
+    assert page["items"] == []  # served as the GET it stands for: no event matches
+    [call] = server.control.calls("events.list")[-1:]
+    assert call.params.get("q") == long_query
