@@ -52,6 +52,7 @@ def create_app(store: Store) -> Flask:
     app = Flask("local.fakes.bbb_server")
 
     def serve(operation: str, run: Callable[[dict[str, str], str, bool], Answer]) -> Response:
+        generation = store.generation
         params = _params()
         raw_query = _raw_query()
         algorithm: str | None = None
@@ -75,7 +76,8 @@ def create_app(store: Store) -> Flask:
                 returncode=answer.returncode,
                 message_key=answer.message_key,
                 checksum_algorithm=algorithm,
-            )
+            ),
+            generation,
         )
         return _to_response(answer)
 

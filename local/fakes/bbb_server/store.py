@@ -319,10 +319,13 @@ class Store:
         self.ended: list[Meeting] = []
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
+        #: Counts resets: a call that began before one is neither run nor logged.
+        self.generation = 0
         self._last_create_time = 0
 
     def reset(self) -> None:
         with self.lock:
+            self.generation += 1
             self.meetings.clear()
             self.ended.clear()
             self.calls.clear()
@@ -354,7 +357,10 @@ class Store:
         """The answer a fault gives instead of the operation's (None: answer normally,
         after a ``delay``)."""
         if fault.kind == "delay":
+            generation = self.generation
             self.wake.wait(fault.delay)
+            if generation != self.generation:
+                return raw(503, "<html><body>The server was reset.</body></html>")
             return None
         if fault.kind == "status":
             return raw(fault.status, f"<html><body><h1>{fault.status}</h1></body></html>")
@@ -368,8 +374,11 @@ class Store:
         with self.lock:
             self.faults.clear()
 
-    def record(self, call: Call) -> None:
+    def record(self, call: Call, generation: int) -> None:
+        """Log ``call`` unless the server was reset since it began (``generation``)."""
         with self.calls_changed:
+            if generation != self.generation:
+                return
             self.calls.append(call)
             self.calls_changed.notify_all()
 
