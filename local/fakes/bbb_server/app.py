@@ -163,6 +163,8 @@ def create_app(store: Store) -> Flask:
                     remaining=int(body.get("count", 1)),
                     status=int(body.get("status", 503)),
                     delay=float(body.get("delay", 0.0)),
+                    key=str(body.get("key", "unknownError")),
+                    message=str(body.get("message", "An unknown error occurred")),
                 )
             )
         except (KeyError, ValueError) as err:

@@ -101,6 +101,8 @@ class BBBServer:
         count: int = 1,
         status: int = 503,
         delay: float = 0.0,
+        key: str = "unknownError",
+        message: str = "An unknown error occurred",
     ) -> None:
         """The next ``count`` calls of ``operation`` (``create``, ``join``,
         ``isMeetingRunning``, ``getMeetingInfo``, ``getMeetings``, ``end``, ``version`` or
@@ -111,10 +113,11 @@ class BBBServer:
           reset or stop cuts the wait short);
         - ``non_xml``: HTTP 200 with an HTML page;
         - ``dtd``: HTTP 200 with an XML answer that declares entities in a DTD;
-        - ``truncated``: HTTP 200 with XML cut short.
+        - ``truncated``: HTTP 200 with XML cut short;
+        - ``failed``: HTTP 200 with a FAILED answer, ``messageKey`` ``key`` and ``message``.
 
         The call is not made (except after a ``delay``)."""
-        self.store.add_fault(Fault(operation, kind, count, status, delay))
+        self.store.add_fault(Fault(operation, kind, count, status, delay, key, message))
 
     def clear_faults(self) -> None:
         self.store.clear_faults()

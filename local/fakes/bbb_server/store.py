@@ -48,8 +48,9 @@ OPERATIONS = (
 )
 #: What an injected fault does: an HTTP ``status`` (a proxy's 5xx page), a ``delay``
 #: before the normal answer, a ``non_xml`` 200, an XML answer with a ``dtd`` (entity
-#: declarations, as an attacker's server would send), or a ``truncated`` XML answer.
-FAULT_KINDS = ("status", "delay", "non_xml", "dtd", "truncated")
+#: declarations, as an attacker's server would send), a ``truncated`` XML answer, or a
+#: ``failed`` answer with a chosen messageKey (a refusal this server has no cause for).
+FAULT_KINDS = ("status", "delay", "non_xml", "dtd", "truncated", "failed")
 GUEST_POLICIES = ("ALWAYS_ACCEPT", "ALWAYS_DENY", "ASK_MODERATOR", "ALWAYS_ACCEPT_AUTH")
 MODERATOR = "MODERATOR"
 VIEWER = "VIEWER"
@@ -291,6 +292,8 @@ class Fault:
     remaining: int = 1
     status: int = 503
     delay: float = 0.0
+    key: str = "unknownError"
+    message: str = "An unknown error occurred"
 
 
 class Store:
@@ -368,6 +371,8 @@ class Store:
             return raw(200, NON_XML_BODY)
         if fault.kind == "dtd":
             return raw(200, DTD_BODY, "text/xml;charset=utf-8")
+        if fault.kind == "failed":
+            return failed(fault.key, fault.message)
         return raw(200, "<response><returncode>SUCC", "text/xml;charset=utf-8")
 
     def clear_faults(self) -> None:

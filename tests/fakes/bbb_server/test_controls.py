@@ -60,6 +60,19 @@ def test_body_faults_answer_200_with_a_body_no_client_should_take(
     assert marker in answer.content
 
 
+def test_a_failed_fault_answers_the_chosen_refusal(bbb: BBBServer, raw_bbb: RawBBB) -> None:
+    bbb.inject("create", "failed", key="maxParticipantsReached", message="Full.")
+
+    root = raw_bbb.xml("create", {"name": "Planning", "meetingID": MEETING_ID})
+
+    assert root.findtext("returncode") == "FAILED"
+    assert (root.findtext("messageKey"), root.findtext("message")) == (
+        "maxParticipantsReached",
+        "Full.",
+    )
+    assert bbb.meetings() == []
+
+
 def test_a_delay_makes_a_client_time_out(bbb: BBBServer, raw_bbb: RawBBB) -> None:
     bbb.inject("create", "delay", delay=30.0)
 
