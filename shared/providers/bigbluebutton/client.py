@@ -144,8 +144,9 @@ class MeetingInfo:
     metadata: Mapping[str, str] = field(default_factory=dict)
     voice_bridge: str | None = None
     dial_number: str | None = None
-    #: create answered ``duplicateWarning``: the meeting already existed (and was kept
-    #: as it was).
+    #: create answered ``duplicateWarning``: the meeting already existed and was kept as
+    #: it was (perhaps made by an earlier attempt of the same create whose answer was
+    #: lost: a retried create answers so too).
     duplicate: bool = False
 
 
@@ -262,7 +263,7 @@ class BigBlueButtonClient:
         for key, value in (meta or {}).items():
             if not _META_NAME.fullmatch(key):
                 raise InvalidInput("a meta name is a letter then letters, digits or dashes")
-            params.append((f"meta_{key}", str(value)))
+            params.append((f"meta_{key}", _CONTROL.sub("", str(value))))
         answer = self._call("create", params)
         return MeetingInfo(
             meeting_id=answer.text("meetingID") or meeting_id,
@@ -471,6 +472,6 @@ class BigBlueButtonClient:
 
 def _seconds(value: str | None) -> float | None:
     """``Retry-After`` in seconds (a date form is ignored: BigBlueButton sends none)."""
-    if value is None or not value.strip().isdigit():
+    if value is None or not value.strip().isascii() or not value.strip().isdigit():
         return None
     return float(value.strip())

@@ -83,7 +83,7 @@ def test_create_sends_its_options_under_bigbluebutton_names(
         logout_url="https://calendar.example/done",
         meeting_expire_if_no_user_joined_minutes=10,
         end_when_no_moderator=False,
-        meta={"origin": "calendar", "eventRef": "abc"},
+        meta={"origin": "calendar", "eventRef": "a\x00bc"},
     )
 
     meeting = meeting_of(bbb, MEETING)
