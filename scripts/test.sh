@@ -30,6 +30,9 @@ PURE_MODULES=(
   shared/conferences/solutions.py
   shared/config.py
   shared/retries.py
+  shared/providers/bigbluebutton/checksum.py
+  shared/providers/bigbluebutton/answers.py
+  shared/providers/bigbluebutton/meeting_ids.py
 )
 coverage=.venv/bin/coverage
 

@@ -12,8 +12,9 @@ import pytest
 
 from tests.support.stack import PROJECT, Stack, start_stack, stop_stack
 
-# The Zoom server and provider fixtures serve tests/unit/providers/zoom and tests/fakes.
-pytest_plugins = ["tests.support.zoom_fixtures"]
+# The Zoom and BigBlueButton server fixtures (and the Zoom provider's, and the BigBlueButton
+# client's) serve tests/unit/providers and tests/fakes.
+pytest_plugins = ["tests.support.zoom_fixtures", "tests.support.bbb_fixtures"]
 
 TESTS = Path(__file__).resolve().parent
 #: A test's tier is the folder it is in, directly under tests/; each is also a marker
