@@ -26,6 +26,7 @@ PURE_MODULES=(
   shared/http/create_request.py
   shared/conferences/conference_data.py
   shared/conferences/meeting_spec.py
+  shared/conferences/covering.py
   shared/conferences/carried.py
   shared/conferences/solutions.py
   shared/config.py
