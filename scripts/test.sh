@@ -21,6 +21,7 @@ SHARED_FLOOR=85
 PURE_MODULES=(
   shared/sync/rules.py
   shared/sync/push_rules.py
+  shared/sync/followers.py
   shared/creation/decisions.py
   shared/http/push_message.py
   shared/http/create_request.py
