@@ -79,7 +79,7 @@ class PassStats:
     written_back: int = 0
     seen_ids: set[str] = field(default_factory=set)
     # Records brought up to date because a copy changed (docs/sync-model.md#the-covering-spec):
-    # read again before their own listed change is applied.
+    # their own listed change is not applied again in this pass.
     refreshed: set[str] = field(default_factory=set)
 
     def as_log(self) -> dict[str, int]:
@@ -142,24 +142,18 @@ class ChangeHandler:
             ]
 
         # Events without a record first: a copy shares its meeting (or stops sharing it)
-        # before the recorded events are applied, and the records a copy brought up to
-        # date are read again rather than applied as the batch read found them.
+        # before the recorded events are applied. A record a copy's change brought up to
+        # date (its event read with events.get) is not applied again from this listing,
+        # whose record is older and whose event is no newer.
         listed = [item for item in items if item.get("id")]
         for item in sorted(listed, key=lambda item: bool(recorded(str(item["id"])))):
             event_id = str(item["id"])
             stats.seen_ids.add(event_id)
-            records = [self._current(found[doc_id], stats) for doc_id in recorded(event_id)]
-            current = [record for record in records if record is not None]
-            if records and not current:
-                continue  # handed over or removed while a copy's change was applied
-            self.apply(calendar_state, item, current, stats)
-
-    def _current(self, record: ConferenceRecord, stats: PassStats) -> ConferenceRecord | None:
-        """``record`` as read at the page's start, or read again if a copy's change in this
-        pass brought it up to date (None: it was handed over or removed meanwhile)."""
-        if record.key.doc_id not in stats.refreshed:
-            return record
-        return self._conference_store.get(record.key)
+            doc_ids = recorded(event_id)
+            records = [found[doc_id] for doc_id in doc_ids if doc_id not in stats.refreshed]
+            if doc_ids and not records:
+                continue
+            self.apply(calendar_state, item, records, stats)
 
     def apply(
         self,

@@ -574,6 +574,25 @@ def test_a_split_that_changes_the_rule_shares_a_meeting_with_no_fixed_time(
     assert stack.docs("conferences") == []
 
 
+def test_a_refusal_while_a_copys_change_is_applied_is_kept_on_the_record(stack: Stack) -> None:
+    series = conference_on_event(stack, body=weekly())
+    stack.fault("update", "permanent", remaining=1)
+
+    following = series.user.edit_following(
+        ALICE, occurrence(series, "20300318T090000Z"), on_tuesdays()
+    )
+    settle(stack)
+
+    assert "refused" in mapping(stack, ALICE, series.event_id)["lastError"]
+    assert mapping(stack, ALICE, series.event_id)["followers"] == [following["id"]]
+
+    series.user.patch(ALICE, following["id"], {"summary": "Tuesdays"})  # the next change
+    settle(stack)
+
+    assert stack.provider_calls("update")[-1]["spec"]["fixedTime"] is False
+    assert mapping(stack, ALICE, series.event_id)["lastError"] is None
+
+
 def test_when_the_first_part_goes_the_meeting_shrinks_to_the_following_part(
     stack: Stack,
 ) -> None:
