@@ -21,11 +21,13 @@ SHARED_FLOOR=85
 PURE_MODULES=(
   shared/sync/rules.py
   shared/sync/push_rules.py
+  shared/sync/followers.py
   shared/creation/decisions.py
   shared/http/push_message.py
   shared/http/create_request.py
   shared/conferences/conference_data.py
   shared/conferences/meeting_spec.py
+  shared/conferences/covering.py
   shared/conferences/carried.py
   shared/conferences/solutions.py
   shared/config.py

@@ -17,6 +17,12 @@ class MeetingSpec:
     (or the calendar's when the event has none). For all-day events ``all_day`` is set and
     ``start``/``end`` are midnight in ``time_zone`` (end exclusive). ``recurrence`` holds
     the series' RRULE/EXDATE/RDATE lines (empty for single events).
+
+    ``fixed_time`` is False only for a meeting shared by events at different times that
+    no single schedule covers (``shared/conferences/covering.py``): the provider makes a
+    meeting with no fixed time (Zoom: type 3). ``start`` is then the earliest start and
+    ``end`` the latest end, or None when one of the events is a series (it may never
+    end); ``recurrence`` is empty. A spec read off one event always has a fixed time.
     """
 
     title: str
@@ -27,10 +33,14 @@ class MeetingSpec:
     all_day: bool = False
     recurrence: tuple[str, ...] = ()
     placeholder: bool = False
+    fixed_time: bool = True
 
     def as_record(self) -> dict[str, Any]:
-        """A JSON-safe dict of the spec (stored on the mapping, compared on sync)."""
-        return {
+        """A JSON-safe dict of the spec (stored on the mapping, compared on sync).
+
+        ``fixedTime`` appears only when False, so that the record and the fingerprint of
+        a spec with a fixed time are what they were before the field existed."""
+        record: dict[str, Any] = {
             "title": self.title,
             "description": self.description,
             "start": self.start.isoformat() if self.start else None,
@@ -40,6 +50,9 @@ class MeetingSpec:
             "recurrence": list(self.recurrence),
             "placeholder": self.placeholder,
         }
+        if not self.fixed_time:
+            record["fixedTime"] = False
+        return record
 
 
 def zone_named(name: str | None) -> ZoneInfo | None:
@@ -109,10 +122,11 @@ def placeholder_spec(calendar_time_zone: str | None) -> MeetingSpec:
 def record_expiry(spec: MeetingSpec, retention_days: float, now: datetime) -> datetime | None:
     """When Firestore's TTL may drop a mapping: ``retention_days`` after the event ended.
 
-    Series never expire by TTL (their end is in the rule, possibly never); placeholders
-    are measured from ``now``. Recomputed whenever sync sees the event change.
+    Series never expire by TTL (their end is in the rule, possibly never), nor does a
+    meeting with no fixed time that covers one (its ``end`` is None); placeholders are
+    measured from ``now``. Recomputed whenever sync sees the event change.
     """
-    if spec.recurrence:
+    if spec.recurrence or (not spec.fixed_time and spec.end is None):
         return None
     end = spec.end or now
     return end + timedelta(days=retention_days)

@@ -343,6 +343,21 @@ class ConferenceStore:
     def add_follower(self, key: ConferenceKey, event_id: str) -> None:
         self.update(key, {"followers": firestore.ArrayUnion([event_id])})
 
+    def remove_followers(self, key: ConferenceKey, event_ids: list[str]) -> None:
+        """Drop followers that no longer share the meeting (one removed meanwhile stays
+        removed; a follower added meanwhile stays)."""
+        self.update(key, {"followers": firestore.ArrayRemove(event_ids)})
+
+    def find_by_follower(self, calendar_id: str, event_id: str) -> list[ConferenceRecord]:
+        """Records of ``calendar_id`` that list ``event_id`` as a follower (an
+        ``array_contains`` query on the automatic single-field index)."""
+        query = self._collection.where(filter=FieldFilter("followers", "array_contains", event_id))
+        with translated_errors("record query"):
+            found = [
+                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
+            ]
+        return [record for record in found if record.key.calendar_id == calendar_id]
+
     def move(
         self, record: ConferenceRecord, new_key: ConferenceKey, changes: dict[str, Any]
     ) -> ConferenceRecord:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any, assert_never
 
 from shared.clock import utcnow
-from shared.conferences.meeting_spec import spec_from_event
+from shared.conferences.covering import covering_spec
+from shared.conferences.meeting_spec import MeetingSpec, spec_from_event
 from shared.conferences.solutions import Solution, solutions_for
 from shared.errors import (
     AccessDenied,
@@ -36,6 +37,12 @@ from shared.retries import retry_transient
 from shared.state.calendars import CalendarState, CalendarStore
 from shared.state.conferences import ConferenceKey, ConferenceRecord, ConferenceStore
 from shared.structured_logging import fields
+from shared.sync.followers import (
+    decide_followers,
+    decide_gone_copy,
+    followers_to_read,
+    sharing_records,
+)
 from shared.sync.rules import (
     BecomeFollower,
     BringUpToDate,
@@ -71,6 +78,9 @@ class PassStats:
     failed: int = 0
     written_back: int = 0
     seen_ids: set[str] = field(default_factory=set)
+    # Records brought up to date because a copy changed (docs/sync-model.md#the-covering-spec):
+    # their own listed change is not applied again in this pass.
+    refreshed: set[str] = field(default_factory=set)
 
     def as_log(self) -> dict[str, int]:
         return {
@@ -122,17 +132,27 @@ class ChangeHandler:
             for solution_id in self._solutions
         ]
         found = self._conference_store.get_many(keys)
-        for item in items:
-            event_id = str(item.get("id") or "")
-            if not event_id:
-                continue
-            stats.seen_ids.add(event_id)
-            records = [
-                found[key]
+
+        def recorded(event_id: str) -> list[str]:
+            calendar_id = calendar_state.calendar_id
+            return [
+                doc_id
                 for solution_id in self._solutions
-                if (key := ConferenceKey(calendar_state.calendar_id, event_id, solution_id).doc_id)
-                in found
+                if (doc_id := ConferenceKey(calendar_id, event_id, solution_id).doc_id) in found
             ]
+
+        # Events without a record first: a copy shares its meeting (or stops sharing it)
+        # before the recorded events are applied. A record a copy's change brought up to
+        # date (its event read with events.get) is not applied again from this listing,
+        # whose record is older and whose event is no newer.
+        listed = [item for item in items if item.get("id")]
+        for item in sorted(listed, key=lambda item: bool(recorded(str(item["id"])))):
+            event_id = str(item["id"])
+            stats.seen_ids.add(event_id)
+            doc_ids = recorded(event_id)
+            records = [found[doc_id] for doc_id in doc_ids if doc_id not in stats.refreshed]
+            if doc_ids and not records:
+                continue
             self.apply(calendar_state, item, records, stats)
 
     def apply(
@@ -156,7 +176,9 @@ class ChangeHandler:
                 self._record_failure(record, err, stats)
         copy = decide_copy(item, calendar_state.calendar_id, has_record=bool(records))
         if copy is not None:
-            self._note_copy(calendar_state, copy)
+            self._note_copy(calendar_state, copy, stats)
+        elif decide_gone_copy(item, has_record=bool(records)):
+            self._copy_gone(calendar_state, str(item["id"]), stats)
 
     def confirm_gone(
         self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
@@ -326,10 +348,14 @@ class ChangeHandler:
                 assert_never(unexpected)
 
     def _followers(
-        self, calendar_state: CalendarState, record: ConferenceRecord
+        self,
+        calendar_state: CalendarState,
+        record: ConferenceRecord,
+        follower_ids: Iterable[str] | None = None,
     ) -> Iterator[tuple[str, dict[str, Any] | None]]:
-        """Each follower with what events.get answers (None: 404), read only when asked."""
-        for follower_id in record.followers:
+        """Each follower (or each of ``follower_ids``) with what events.get answers (None:
+        404), read only when asked."""
+        for follower_id in record.followers if follower_ids is None else follower_ids:
             try:
                 follower: dict[str, Any] | None = self._calendar_api.get_event(
                     calendar_state.sync_user, calendar_state.calendar_id, follower_id
@@ -357,7 +383,9 @@ class ChangeHandler:
     ) -> None:
         """docs/sync-model.md#decide_update, then the write-back if the details changed."""
         spec = spec_from_event(event, calendar_state.time_zone)
-        fingerprint = fingerprint_of(self._provider.relevant(spec))
+        covering = self._covering(calendar_state, record, spec)
+        meeting_spec = covering or spec
+        fingerprint = fingerprint_of(self._provider.relevant(meeting_spec))
         update = decide_update(
             record,
             spec,
@@ -365,6 +393,7 @@ class ChangeHandler:
             retention_days=self._retention_days,
             now=utcnow(),
             write_back=self._write_back_on,
+            covering=covering,
         )
         if not update.call_provider:
             if update.changes:
@@ -374,7 +403,7 @@ class ChangeHandler:
         solution = self._solution(record)
         meeting = self._call_provider(
             lambda: self._provider.update(
-                record.meeting_id or "", spec, solution, record.owner_email
+                record.meeting_id or "", meeting_spec, solution, record.owner_email
             ),
             stats,
         )
@@ -446,12 +475,17 @@ class ChangeHandler:
         ):
             stats.written_back += 1
 
-    def _note_copy(self, calendar_state: CalendarState, copy: BecomeFollower) -> None:
-        """A copy of one of our events: docs/sync-model.md#decide_copy."""
+    def _note_copy(
+        self, calendar_state: CalendarState, copy: BecomeFollower, stats: PassStats
+    ) -> None:
+        """A copy of one of our events, new or changed: docs/sync-model.md#decide_copy.
+        The meetings it shares are brought up to date, so that they cover it
+        (docs/sync-model.md#the-covering-spec)."""
         found = self._conference_store.find_by_conference_id(
             calendar_state.calendar_id, copy.conference_id
         )
-        for record in copy.records_to_join(found):
+        joining = copy.records_to_join(found)
+        for record in joining:
             self._conference_store.add_follower(record.key, copy.event_id)
             logger.info(
                 "a copy of the event shares its meeting",
@@ -461,6 +495,56 @@ class ChangeHandler:
                     follower_id=copy.event_id,
                 ),
             )
+        joined = {record.key for record in joining}
+        for record in sharing_records(copy.event_id, found):
+            if record.key in joined:
+                record = replace(record, followers=(*record.followers, copy.event_id))
+            self._refresh(calendar_state, record, stats)
+
+    def _copy_gone(self, calendar_state: CalendarState, event_id: str, stats: PassStats) -> None:
+        """A cancelled event that may have been a follower: the meetings it shared shrink
+        back to the events still carrying them (docs/sync-model.md#the-covering-spec)."""
+        found = self._conference_store.find_by_follower(calendar_state.calendar_id, event_id)
+        for record in sharing_records(event_id, found):
+            self._refresh(calendar_state, record, stats)
+
+    def _refresh(
+        self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
+    ) -> None:
+        """Read the record's own event and apply it (docs/sync-model.md#decide_confirmed):
+        its followers changed. A permanent failure is recorded on the record."""
+        stats.refreshed.add(record.key.doc_id)
+        try:
+            self._confirm(calendar_state, record, stats)
+        except TransientFailure:
+            raise
+        except BundleError as err:
+            self._record_failure(record, err, stats)
+
+    def _covering(
+        self, calendar_state: CalendarState, record: ConferenceRecord, spec: MeetingSpec
+    ) -> MeetingSpec | None:
+        """What the meeting is built from while followers share it, None without
+        followers: docs/sync-model.md#the-covering-spec. Reads up to
+        ``MAX_FOLLOWERS_READ`` followers with events.get and drops those that no longer
+        share the meeting."""
+        if not record.followers:
+            return None
+        answers = self._followers(calendar_state, record, followers_to_read(record))
+        reading = decide_followers(record, calendar_state.calendar_id, answers)
+        if reading.dropped:
+            self._conference_store.remove_followers(record.key, list(reading.dropped))
+            logger.info(
+                "copies no longer share the meeting",
+                extra=fields(
+                    calendar_id=calendar_state.calendar_id,
+                    event_id=record.key.event_id,
+                    meeting_id=record.meeting_id,
+                    dropped=len(reading.dropped),
+                ),
+            )
+        others = [spec_from_event(event, calendar_state.time_zone) for event in reading.carrying]
+        return covering_spec(spec, others, complete=reading.complete)
 
     # -- helpers ---------------------------------------------------------------------
     def _solution(self, record: ConferenceRecord) -> Solution:

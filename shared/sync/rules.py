@@ -240,11 +240,14 @@ def decide_update(
     retention_days: float,
     now: datetime,
     write_back: bool = True,
+    covering: MeetingSpec | None = None,
 ) -> Update:
     """The event carries the conference: what to store, whether to call the provider.
 
     ``spec`` is what the event says now and ``fingerprint`` the provider's fingerprint of
-    it (``fingerprint_of(provider.relevant(spec))``). Whether to write back is known once
+    what the meeting is built from (``fingerprint_of(provider.relevant(spec))``, or of
+    ``covering`` when the record has followers: docs/sync-model.md#the-covering-spec; the
+    record's expiry then follows the covering spec). Whether to write back is known once
     the provider answered (:meth:`Update.needs_write_back`); never when ``write_back`` is
     off (``WRITE_BACK``) or Calendar refused a write-back onto this event before.
     See docs/sync-model.md#decide_update.
@@ -252,14 +255,15 @@ def decide_update(
     changes: dict[str, Any] = {}
     if not record.attached:
         changes.update({"attached": True, "abandonCheckAt": None})
-    if spec.as_record() != record.spec:
+    expiry = record_expiry(covering or spec, retention_days, now)
+    if spec.as_record() != record.spec or (covering is not None and expiry != record.expire_at):
         # What the record knows of the event, and so its expiry, follows the event even
         # when the provider has nothing to change (a moved Jitsi event).
         changes.update(
             {
                 "spec": spec.as_record(),
                 "placeholder": spec.placeholder,
-                "expireAt": record_expiry(spec, retention_days, now),
+                "expireAt": expiry,
             }
         )
     if fingerprint == record.fingerprint:

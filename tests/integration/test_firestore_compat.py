@@ -10,6 +10,11 @@ Fields added since (documents without them stay readable): ``calendars.messagesS
 ``calendars.accessRetryAt`` and ``calendars.accessRetries`` (written on ``access_revoked``
 calendars only and removed when they leave that state, so the scenario's documents, and
 the fixture, do not carry them).
+
+Not stored: ``fixedTime`` (``MeetingSpec.as_record`` holds it only for the covering spec
+of a shared meeting, which goes to the provider; a record keeps its own event's spec, so
+``conferences.spec`` is as before). A record with followers stores the fingerprint of the
+covering spec and its expiry, in the same fields and types.
 """
 
 from __future__ import annotations

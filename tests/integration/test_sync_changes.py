@@ -450,38 +450,196 @@ def test_deleting_the_series_deletes_its_meeting(stack: Stack) -> None:
 
 def test_this_and_following_split_keeps_the_meeting_with_its_carriers(stack: Stack) -> None:
     series = conference_on_event(stack, body=weekly())
-    # What Calendar does for "this and following": the series ends, a new one starts
-    # carrying a copy of the conference. (Calendar names it <series>_R<start>; a client
-    # may only choose base32hex ids, so the test names it <series>r<date>.)
-    edit(series, {"recurrence": ["RRULE:FREQ=WEEKLY;UNTIL=20300317T225959Z"]})
-    new_id = f"{series.event_id}r20300318"
-    series.user.insert(
-        ALICE,
-        {
-            **timed_event(
-                "Weekly",
-                "2030-03-18T10:00:00",
-                "2030-03-18T11:00:00",
-                recurrence=["RRULE:FREQ=WEEKLY;COUNT=5"],
-            ),
-            "id": new_id,
-            "conferenceData": series.conference,
-        },
-        conferenceDataVersion=1,
-    )
+    following = series.user.edit_following(ALICE, occurrence(series, "20300318T090000Z"))
     settle(stack)
-    assert len(stack.provider_calls("update")) == 1  # the shortened rule
-    assert mapping(stack, ALICE, series.event_id)["followers"] == [new_id]
+    assert stack.provider_calls("delete") == []
+    assert mapping(stack, ALICE, series.event_id)["followers"] == [following["id"]]
 
     series.user.delete(ALICE, series.event_id)  # the old part goes: the new one keeps it
     settle(stack)
     assert stack.provider_calls("delete") == []
-    assert mapping(stack, ALICE, new_id)["meetingId"] == series.conference["conferenceId"]
+    assert mapping(stack, ALICE, following["id"])["meetingId"] == series.conference["conferenceId"]
 
-    series.user.delete(ALICE, new_id)  # no event carries it any more
+    series.user.delete(ALICE, following["id"])  # no event carries it any more
     settle(stack)
     assert len(stack.provider_calls("delete")) == 1
     assert stack.docs("conferences") == []
+
+
+# -- shared meetings: docs/sync-model.md#the-covering-spec ------------------------------
+
+
+def occurrence(series: Scenario, stamp: str) -> str:
+    return f"{series.event_id}_{stamp}"
+
+
+def on_tuesdays(start: str = "2030-03-19") -> dict[str, Any]:
+    """A "this and following" edit moving the series to Tuesdays."""
+    return {
+        **moved(f"{start}T10:00:00", f"{start}T11:00:00"),
+        "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=8"],
+    }
+
+
+def test_a_split_keeps_one_meeting_covering_both_parts(stack: Stack) -> None:
+    series = conference_on_event(stack, body=weekly())
+
+    following = series.user.edit_following(
+        ALICE, occurrence(series, "20300318T090000Z"), {"summary": "Weekly, new room"}
+    )
+    settle(stack)
+
+    # One meeting: neither deleted nor made again, and nothing to update, since the
+    # two parts together are the series the meeting was made for.
+    assert following["id"] == f"{series.event_id}_R20300318T090000"
+    assert len(stack.provider_calls("create")) == 1
+    assert stack.provider_calls("delete") == []
+    assert stack.provider_calls("update") == []
+    record = mapping(stack, ALICE, series.event_id)
+    assert record["followers"] == [following["id"]]
+    assert record["spec"]["recurrence"] == ["RRULE:FREQ=WEEKLY;UNTIL=20300317T225959Z"]
+    assert record["expireAt"] is None
+
+    edit(series, {"summary": "Weekly, renamed"})
+    settle(stack)
+
+    [update] = stack.provider_calls("update")
+    assert update["spec"]["title"] == "Weekly, renamed"
+    assert update["spec"]["start"] == "2030-03-04T10:00:00+01:00"
+    assert update["spec"]["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=10"]  # both parts
+    assert "fixedTime" not in update["spec"]
+
+
+def test_a_change_to_the_following_part_alone_updates_the_shared_meeting(stack: Stack) -> None:
+    series = conference_on_event(stack, body=weekly())
+    following = series.user.edit_following(ALICE, occurrence(series, "20300318T090000Z"))
+    settle(stack)
+    assert stack.provider_calls("update") == []
+
+    series.user.patch(ALICE, following["id"], {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=12"]})
+    settle(stack)
+
+    [update] = stack.provider_calls("update")
+    assert update["spec"]["recurrence"] == ["RRULE:FREQ=WEEKLY;COUNT=14"]
+    assert update["spec"]["start"] == "2030-03-04T10:00:00+01:00"
+    assert update["spec"]["title"] == "Weekly"  # the recorded event's
+
+
+def test_an_unrelated_change_to_the_following_part_calls_no_provider(stack: Stack) -> None:
+    series = conference_on_event(stack, body=weekly())
+    following = series.user.edit_following(
+        ALICE, occurrence(series, "20300318T090000Z"), on_tuesdays()
+    )
+    settle(stack)
+    assert len(stack.provider_calls("update")) == 1
+    gets_before = len(stack.calendar.control.calls("events.get"))
+
+    series.user.patch(ALICE, following["id"], {"colorId": "5", "summary": "Tuesdays"})
+    settle(stack)
+
+    assert len(stack.provider_calls("update")) == 1
+    # The recorded event and its one follower are read: two calls, no more.
+    assert len(stack.calendar.control.calls("events.get")) - gets_before == 2
+
+
+def test_a_split_that_changes_the_rule_shares_a_meeting_with_no_fixed_time(
+    stack: Stack,
+) -> None:
+    series = conference_on_event(stack, body=weekly())
+
+    following = series.user.edit_following(
+        ALICE, occurrence(series, "20300318T090000Z"), on_tuesdays()
+    )
+    settle(stack)
+
+    [update] = stack.provider_calls("update")
+    assert update["spec"]["fixedTime"] is False
+    assert update["spec"]["start"] == "2030-03-04T10:00:00+01:00"  # the earliest start
+    assert (update["spec"]["end"], update["spec"]["recurrence"]) == (None, [])
+    assert update["spec"]["title"] == "Weekly"
+    assert mapping(stack, ALICE, series.event_id)["followers"] == [following["id"]]
+    assert stack.provider_calls("delete") == []
+
+    series.user.delete(ALICE, following["id"])  # the meeting shrinks back to the first part
+    settle(stack)
+
+    shrunk = stack.provider_calls("update")[-1]["spec"]
+    assert len(stack.provider_calls("update")) == 2
+    assert shrunk["recurrence"] == ["RRULE:FREQ=WEEKLY;UNTIL=20300317T225959Z"]
+    assert "fixedTime" not in shrunk
+    assert mapping(stack, ALICE, series.event_id)["followers"] == []
+    assert stack.provider_calls("delete") == []
+
+    series.user.delete(ALICE, series.event_id)
+    settle(stack)
+
+    assert len(stack.provider_calls("delete")) == 1
+    assert stack.docs("conferences") == []
+
+
+def test_a_refusal_while_a_copys_change_is_applied_is_kept_on_the_record(stack: Stack) -> None:
+    series = conference_on_event(stack, body=weekly())
+    stack.fault("update", "permanent", remaining=1)
+
+    following = series.user.edit_following(
+        ALICE, occurrence(series, "20300318T090000Z"), on_tuesdays()
+    )
+    settle(stack)
+
+    assert "refused" in mapping(stack, ALICE, series.event_id)["lastError"]
+    assert mapping(stack, ALICE, series.event_id)["followers"] == [following["id"]]
+
+    series.user.patch(ALICE, following["id"], {"summary": "Tuesdays"})  # the next change
+    settle(stack)
+
+    assert stack.provider_calls("update")[-1]["spec"]["fixedTime"] is False
+    assert mapping(stack, ALICE, series.event_id)["lastError"] is None
+
+
+def test_when_the_first_part_goes_the_meeting_shrinks_to_the_following_part(
+    stack: Stack,
+) -> None:
+    series = conference_on_event(stack, body=weekly())
+    following = series.user.edit_following(
+        ALICE, occurrence(series, "20300318T090000Z"), on_tuesdays()
+    )
+    settle(stack)
+
+    series.user.delete(ALICE, series.event_id)
+    settle(stack)
+
+    shrunk = stack.provider_calls("update")[-1]
+    assert shrunk["meetingId"] == series.conference["conferenceId"]
+    assert shrunk["spec"]["recurrence"] == ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=8"]
+    assert shrunk["spec"]["start"] == "2030-03-19T10:00:00+01:00"
+    assert stack.provider_calls("delete") == []
+    record = mapping(stack, ALICE, following["id"])
+    assert (record["followers"], record["meetingId"]) == ([], series.conference["conferenceId"])
+
+
+def test_a_copy_at_another_time_spans_the_meeting_and_its_expiry(stack: Stack) -> None:
+    scenario = conference_on_event(stack)  # 2030-03-04 10:00-11:00 in Berlin
+    copy_id = f"{scenario.event_id}c0de2"
+
+    scenario.user.insert(
+        ALICE,
+        {
+            **timed_event("Copy", "2030-04-01T15:00:00", "2030-04-01T16:00:00"),
+            "id": copy_id,
+            "conferenceData": scenario.conference,
+        },
+        conferenceDataVersion=1,
+    )
+    settle(stack)
+
+    [update] = stack.provider_calls("update")
+    assert update["spec"]["fixedTime"] is False
+    assert update["spec"]["start"] == "2030-03-04T10:00:00+01:00"
+    assert update["spec"]["end"] == "2030-04-01T16:00:00+02:00"
+    # The record's expiry follows the copy's end (16:00 in Berlin, plus 30 days).
+    assert mapping(stack, ALICE, scenario.event_id)["expireAt"] == datetime(
+        2030, 5, 1, 14, 0, tzinfo=UTC
+    )
 
 
 # -- other calendars -------------------------------------------------------------------

@@ -290,6 +290,126 @@ def test_an_expired_token_is_replaced_between_two_changes(zoom_stack: ZoomStack)
     assert meeting["start_time"] == "2030-03-07T08:00:00Z"
 
 
+# -- a meeting shared by the parts of a split series: docs/sync-model.md#the-covering-spec
+
+
+def weekly_series(zoom_stack: ZoomStack) -> Scenario:
+    """A Monday 10:00 series of ten from 2030-03-04 in Berlin, with its Zoom meeting."""
+    body = timed_event(
+        "Weekly",
+        "2030-03-04T10:00:00",
+        "2030-03-04T11:00:00",
+        recurrence=["RRULE:FREQ=WEEKLY;COUNT=10"],
+    )
+    return conference_on_event(zoom_stack, body=body)
+
+
+def split_on_18_march(series: Scenario, changes: dict[str, Any] | None = None) -> str:
+    following = series.user.edit_following(ALICE, f"{series.event_id}_20300318T090000Z", changes)
+    return str(following["id"])
+
+
+def test_a_split_series_sharing_its_rule_keeps_one_type_8_meeting_over_both_parts(
+    zoom_stack: ZoomStack,
+) -> None:
+    series = weekly_series(zoom_stack)
+    meeting_id = series.conference["conferenceId"]
+    following = split_on_18_march(series)
+    settle(zoom_stack)
+    assert zoom_stack.zoom_calls("update") == []  # both parts are the meeting's ten Mondays
+
+    series.user.patch(ALICE, following, {"recurrence": ["RRULE:FREQ=WEEKLY;COUNT=12"]})
+    settle(zoom_stack)
+
+    [update] = zoom_stack.applied("update")
+    assert update.body["type"] == 8
+    assert update.body["start_time"] == "2030-03-04T10:00:00"  # the first part's start
+    assert update.body["recurrence"] == {
+        "type": 2,
+        "repeat_interval": 1,
+        "weekly_days": "2",
+        "end_times": 14,  # two Mondays before the split, twelve from it
+    }
+    meeting = zoom_stack.meeting(meeting_id)
+    assert meeting["type"] == 8
+    assert len(meeting["occurrences"]) == 14
+    assert meeting["occurrences"][-1]["start_time"] == "2030-06-03T08:00:00Z"
+    assert len(zoom_stack.applied("create")) == 1
+    assert zoom_stack.zoom_calls("delete") == []
+
+
+def test_a_split_that_changes_the_weekday_makes_the_meeting_type_3_until_it_shrinks_back(
+    zoom_stack: ZoomStack,
+) -> None:
+    series = weekly_series(zoom_stack)
+    meeting_id = series.conference["conferenceId"]
+
+    following = split_on_18_march(
+        series,
+        {
+            **moved("2030-03-19T10:00:00", "2030-03-19T11:00:00"),
+            "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=8"],
+        },
+    )
+    settle(zoom_stack)
+
+    [shared] = zoom_stack.applied("update")
+    assert shared.body["type"] == 3
+    assert {"start_time", "duration", "recurrence"}.isdisjoint(shared.body)
+    meeting = zoom_stack.meeting(meeting_id)
+    assert meeting["type"] == 3
+    assert "start_time" not in meeting
+    assert "occurrences" not in meeting
+
+    series.user.delete(ALICE, following)  # only the Mondays before the split are left
+    settle(zoom_stack)
+
+    shrunk = zoom_stack.applied("update")[-1]
+    assert shrunk.body["type"] == 8
+    assert shrunk.body["recurrence"]["end_date_time"] == "2030-03-17T22:59:59Z"
+    meeting = zoom_stack.meeting(meeting_id)
+    assert meeting["type"] == 8
+    assert [o["start_time"] for o in meeting["occurrences"]] == [
+        "2030-03-04T09:00:00Z",
+        "2030-03-11T09:00:00Z",
+    ]
+    assert zoom_stack.zoom_calls("delete") == []
+
+    series.user.delete(ALICE, series.event_id)  # no part left: the meeting goes
+    settle(zoom_stack)
+
+    [delete] = zoom_stack.applied("delete")
+    assert delete.path == f"/v2/meetings/{meeting_id}"
+    assert zoom_stack.zoom.meetings() == []
+    assert zoom_stack.docs("conferences") == []
+    assert len(zoom_stack.applied("create")) == 1
+
+
+def test_when_the_first_part_goes_the_meeting_follows_the_second_part_alone(
+    zoom_stack: ZoomStack,
+) -> None:
+    series = weekly_series(zoom_stack)
+    meeting_id = series.conference["conferenceId"]
+    following = split_on_18_march(
+        series,
+        {
+            **moved("2030-03-19T10:00:00", "2030-03-19T11:00:00"),
+            "recurrence": ["RRULE:FREQ=WEEKLY;BYDAY=TU;COUNT=8"],
+        },
+    )
+    settle(zoom_stack)
+
+    series.user.delete(ALICE, series.event_id)
+    settle(zoom_stack)
+
+    meeting = zoom_stack.meeting(meeting_id)
+    assert meeting["type"] == 8
+    assert len(meeting["occurrences"]) == 8
+    assert meeting["occurrences"][0]["start_time"] == "2030-03-19T09:00:00Z"
+    assert zoom_stack.zoom_calls("delete") == []
+    assert mapping(zoom_stack, ALICE, following)["meetingId"] == meeting_id
+
+
 # -- failures at creation --------------------------------------------------------------
 
 

@@ -98,6 +98,12 @@ as plain text; ``settings.auto_recording`` from the solution's ``autoRecording``
 - Series: type 8 with the recurrence mapped by :mod:`shared.providers.zoom.recurrence`;
   when the rule has no faithful Zoom form, type 3 (recurring, no fixed time: the link
   works for every occurrence). Never a one-off type 2.
+- A meeting shared by several events (``shared/conferences/covering.py``): the parts of
+  a split series that share a rule arrive as one series and become one type 8 meeting
+  spanning them all (or type 3 beyond the 50 occurrences, as above); any other sharing
+  arrives with ``fixed_time`` False and becomes type 3, without ``start_time``,
+  ``duration`` or ``recurrence`` (Zoom's create reference: they are for scheduled and
+  fixed-time recurring meetings only).
 - Past starts on update: Zoom ignores a ``start_time`` in the past on ``PATCH`` (and
   with it any change of the recurrence). So a single meeting that has started keeps its
   Zoom start (``start_time`` is left out; its link keeps working); a series that started
@@ -266,6 +272,9 @@ def meeting_body(
         "agenda": agenda if marker is None else marked_agenda(agenda, marker),
         "settings": {"auto_recording": recording if recording in AUTO_RECORDING else "none"},
     }
+    if not spec.fixed_time:  # shared by events at different times: no schedule
+        body["type"] = 3
+        return body
     zone = zone_named(spec.time_zone)
     if spec.start is None:
         if spec.recurrence:
@@ -454,7 +463,11 @@ class ZoomProvider:
 
     def relevant(self, spec: MeetingSpec) -> dict[str, Any]:
         """Everything the meeting is built from. The placeholder flag is left out: a
-        placeholder has no start, so becoming a real event always changes ``start``."""
+        placeholder has no start, so becoming a real event always changes ``start``. A
+        meeting with no fixed time (type 3) is built from its title and description
+        only: the times of the events that share it change nothing on Zoom."""
+        if not spec.fixed_time:
+            return {"title": spec.title, "description": spec.description, "fixedTime": False}
         return {
             "title": spec.title,
             "description": spec.description,

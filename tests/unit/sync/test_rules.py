@@ -344,6 +344,42 @@ def test_a_placeholder_expires_from_now() -> None:
     assert update.changes["placeholder"] is True
 
 
+@pytest.mark.parametrize(
+    ("covering", "expected"),
+    [
+        pytest.param(replace(TIMED, end=None, fixed_time=False), None, id="covers-a-series"),
+        pytest.param(
+            replace(TIMED, end=datetime(2030, 4, 1, 10, tzinfo=UTC), fixed_time=False),
+            datetime(2030, 5, 1, 10, tzinfo=UTC),
+            id="covers-a-later-copy",
+        ),
+    ],
+)
+def test_with_followers_the_expiry_follows_the_covering_spec(
+    covering: MeetingSpec, expected: datetime | None
+) -> None:
+    rec = record(spec=TIMED.as_record(), expire_at=TIMED.end)
+
+    update = decide_update(rec, TIMED, "fp-old", retention_days=30, now=NOW, covering=covering)
+
+    assert update.call_provider is False
+    assert update.changes == {
+        "spec": TIMED.as_record(),  # what the record knows of its own event
+        "placeholder": False,
+        "expireAt": expected,
+    }
+
+
+def test_with_followers_an_expiry_already_right_is_not_written_again() -> None:
+    assert TIMED.end is not None
+    covering = replace(TIMED, end=TIMED.end + timedelta(days=3), fixed_time=False)
+    rec = record(spec=TIMED.as_record(), expire_at=TIMED.end + timedelta(days=33))
+
+    update = decide_update(rec, TIMED, "fp-old", retention_days=30, now=NOW, covering=covering)
+
+    assert update == Update(call_provider=False, changes={})
+
+
 def test_a_changed_fingerprint_calls_the_provider_and_stores_it_before_the_write_back() -> None:
     rec = record(spec=TIMED.as_record(), attached=False)
 

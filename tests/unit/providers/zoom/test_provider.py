@@ -297,6 +297,54 @@ def test_an_unmappable_series_becomes_a_meeting_without_fixed_time(
     assert stored["type"] == 3
 
 
+def test_a_meeting_shared_at_different_times_has_no_fixed_time(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution
+) -> None:
+    shared = spec(end=None, fixed_time=False)
+
+    meeting = provider.create(shared, solution, HOST_EMAIL, "k")
+
+    body = sent(zoom)
+    stored = zoom.meeting(meeting.meeting_id)
+    assert body["type"] == 3
+    assert {"start_time", "timezone", "duration", "recurrence"}.isdisjoint(body)
+    assert (body["topic"], body["agenda"].split("\n")[0]) == ("Planning", "Budget review")
+    assert stored is not None
+    assert (stored["type"], stored.get("start_time"), stored.get("recurrence")) == (3, None, None)
+
+
+@pytest.mark.parametrize(
+    ("shared", "zoom_type"),
+    [
+        (spec(fixed_time=False), 3),
+        (spec(recurrence=("RRULE:FREQ=WEEKLY;COUNT=10",)), 8),  # the covering of a split
+        (spec(recurrence=("RRULE:FREQ=WEEKLY;COUNT=51",)), 3),  # beyond Zoom's 50
+    ],
+    ids=["no-fixed-time", "one-recurrence", "one-recurrence-over-50"],
+)
+def test_update_turns_a_series_into_the_meeting_its_events_share_and_back(
+    zoom: ZoomServer,
+    provider: ZoomProvider,
+    solution: Solution,
+    shared: MeetingSpec,
+    zoom_type: int,
+) -> None:
+    series = spec(recurrence=("RRULE:FREQ=WEEKLY;COUNT=2",))
+    meeting = provider.create(series, solution, HOST_EMAIL, "k")
+
+    provider.update(meeting.meeting_id, shared, solution, HOST_EMAIL)
+    during = zoom.meeting(meeting.meeting_id)
+    provider.update(meeting.meeting_id, series, solution, HOST_EMAIL)
+    after = zoom.meeting(meeting.meeting_id)
+
+    assert during is not None
+    assert after is not None
+    assert during["type"] == zoom_type
+    assert len(during.get("occurrences", [])) == (10 if zoom_type == 8 else 0)
+    assert (after["type"], after["start_time"]) == (8, "2031-03-04T09:00:00Z")
+    assert after["recurrence"]["end_times"] == 2
+
+
 def test_a_recorded_solution_sets_cloud_recording(
     zoom: ZoomServer, provider: ZoomProvider, recorded_solution: Solution
 ) -> None:
@@ -604,6 +652,18 @@ def test_relevant_holds_what_zoom_uses(provider: ZoomProvider) -> None:
 
     assert same == fingerprint_of(provider.relevant(base))
     assert all(fingerprint_of(provider.relevant(c)) != same for c in changes)
+
+
+def test_only_title_and_description_matter_without_fixed_time(provider: ZoomProvider) -> None:
+    shared = spec(end=None, fixed_time=False)
+    same = fingerprint_of(provider.relevant(shared))
+    moved = replace(shared, start=START + timedelta(days=3), end=START, time_zone="UTC")
+
+    assert fingerprint_of(provider.relevant(moved)) == same
+    assert fingerprint_of(provider.relevant(replace(shared, title="Other"))) != same
+    assert fingerprint_of(provider.relevant(replace(shared, description="Other"))) != same
+    assert fingerprint_of(provider.relevant(replace(shared, fixed_time=True))) != same
+    assert "fixedTime" not in provider.relevant(spec())  # fingerprints of events stay
 
 
 def test_delete_removes_the_meeting_without_a_reminder(
