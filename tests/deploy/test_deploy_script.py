@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from shared.google.credentials import CALENDAR_LIST_SCOPES, CALENDAR_SCOPES
-
-GRANT_SCOPES = (*CALENDAR_SCOPES, *CALENDAR_LIST_SCOPES)
 from tests.deploy.conftest import (
     JITSI_SETTINGS,
     REPO_ROOT,
@@ -26,6 +24,7 @@ from tests.deploy.conftest import (
 )
 from tests.deploy.fake_gcloud import url_of
 
+GRANT_SCOPES = (*CALENDAR_SCOPES, *CALENDAR_LIST_SCOPES)
 PROJECT_ID = JITSI_SETTINGS["PROJECT_ID"]
 REGION = JITSI_SETTINGS["REGION"]
 SA = {
