@@ -516,8 +516,9 @@ class Sweep:
 
     # -- 5. calendars that backed off after Calendar's quota ran out -----------------------
     def _resume_after_quota(self, report: dict[str, int]) -> None:
-        """Calendars whose ``quotaRetryAt`` passed: a pass (which serves the messages
-        counted meanwhile), unless one ran since; either way they leave the queue."""
+        """Calendars whose ``quotaRetryAt`` passed leave the queue and get a pass, which
+        serves the messages counted meanwhile (a message after the back-off may have
+        run one already: the second only lists what changed since)."""
         now = self._now()
         for calendar_state in self._batch("quotaRetryAt", "<=", now):
 
@@ -527,8 +528,7 @@ class Sweep:
                 if due is None or due > now:
                     return
                 self._calendar_store.end_back_off(fresh.calendar_id)
-                synced_since = fresh.last_sync_at is not None and fresh.last_sync_at > due
-                if fresh.setup_state is SetupState.READY and not synced_since:
+                if fresh.setup_state is SetupState.READY:
                     logger.info(
                         "Calendar quota back-off over: sync resumed",
                         extra=fields(calendar_id=fresh.calendar_id),
