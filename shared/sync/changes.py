@@ -471,7 +471,9 @@ class ChangeHandler:
                 stats,
             )
         except _ProviderRefused as refused:
-            self._refused(calendar_state, record, refused.error, stats, deleting=False)
+            self._refused(
+                calendar_state, record, refused.error, stats, deleting=False, also=update.follow
+            )
             return
         stats.updated += 1
         # Stored before the write-back: if Calendar refuses it, the meeting is still up to
@@ -599,9 +601,11 @@ class ChangeHandler:
         stats: PassStats,
         *,
         deleting: bool,
+        also: dict[str, Any] | None = None,
     ) -> None:
         """The provider refused the meeting's update or delete:
-        docs/sync-model.md#decide_refusal."""
+        docs/sync-model.md#decide_refusal. ``also``: what the record learns of the event
+        all the same (``Update.follow``)."""
         decision = decide_refusal(
             record, err, deleting=deleting, now=utcnow(), failed_before=stats.meeting_call_failed
         )
@@ -625,7 +629,7 @@ class ChangeHandler:
                 raise err
             case RetryLater() as later:
                 stats.fence.check()
-                self._conference_store.update(record.key, later.changes)
+                self._conference_store.update(record.key, {**(also or {}), **later.changes})
                 stats.retried += 1
                 logger.warning(
                     "change to the meeting put off; tried again later",
@@ -635,7 +639,7 @@ class ChangeHandler:
                 )
             case Refused() as refused:
                 stats.fence.check()
-                self._conference_store.update(record.key, refused.changes)
+                self._conference_store.update(record.key, {**(also or {}), **refused.changes})
                 stats.failed += 1
                 logger.error(
                     "change not applied to the meeting",

@@ -127,6 +127,9 @@ class Update:
 
     write_back: bool = True  # False: off by setting, or refused for this event before
     deferred: bool = False  # the record waits for its retryAt: the provider is called then
+    # What the record learns of the event (attached, spec, expiry): stored even when the
+    # provider refuses the update, so that a record that waits still follows its event.
+    follow: dict[str, Any] = field(default_factory=dict)
 
     def needs_write_back(self, conference_data: dict[str, Any]) -> bool:
         """True when the provider answered with join details the record does not hold
@@ -351,13 +354,14 @@ def decide_update(
                 "expireAt": record_expiry(spec, retention_days, now),
             }
         )
+    follow = dict(changes)
     if fingerprint == record.fingerprint:
         if record.state is not RecordState.READY:
             changes.update(BACK_TO_READY)  # nothing left for the provider to change
         return Update(call_provider=False, changes=changes)
     if waiting:
         # Not before its retryAt: the due retry reads the event again and updates then.
-        return Update(call_provider=False, changes=changes, deferred=True)
+        return Update(call_provider=False, changes=changes, deferred=True, follow=follow)
     # Stored after the provider's update and before the write-back; the old fingerprint
     # is put back if the write-back fails for now, so that the retry updates again.
     changes.update({"fingerprint": fingerprint, "lastError": None})
@@ -369,6 +373,7 @@ def decide_update(
         restore={"fingerprint": record.fingerprint},
         known_conference_data=record.conference_data,
         write_back=write_back and not record.write_back_refused,
+        follow=follow,
     )
 
 

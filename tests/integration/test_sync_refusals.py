@@ -140,6 +140,7 @@ def test_a_meeting_refused_for_now_waits_while_the_other_changes_are_applied(
     assert waiting["retryCount"] == 1
     assert waiting["lastError"].startswith(error)
     assert about(waiting["retryAt"], wait)
+    assert waiting["spec"]["title"] == "First renamed"  # it still follows its event
     assert mapping(stack, ALICE, second.event_id)["state"] == "ready"
     assert calendar_doc(stack)["syncToken"] != token_before  # the token moved on
 

@@ -475,6 +475,23 @@ def test_decide_update_of_a_record_that_waits(
     assert (update.changes.items() >= BACK_TO_READY.items()) is back_to_ready
 
 
+def test_what_the_record_learns_of_the_event_is_kept_apart_for_a_refused_update() -> None:
+    rec = record(spec={"title": "old"}, attached=False)
+
+    update = decide_update(rec, TIMED, "fp-new", retention_days=30, now=NOW)
+
+    assert TIMED.end is not None
+    assert update.follow == {
+        "attached": True,
+        "abandonCheckAt": None,
+        "spec": TIMED.as_record(),
+        "placeholder": False,
+        "expireAt": TIMED.end + timedelta(days=30),
+    }
+    assert update.changes.items() >= update.follow.items()
+    assert "fingerprint" not in update.follow
+
+
 def test_a_waiting_update_still_stores_what_the_event_says() -> None:
     update = decide_update(RETRYING, TIMED, "fp-new", retention_days=30, now=NOW)
 
