@@ -183,6 +183,31 @@ def test_a_waiting_change_refused_again_backs_off_longer(stack: Stack) -> None:
     assert titles(stack) == ["Second renamed"]
 
 
+@pytest.mark.parametrize("obstacle", ["calendar-not-ready", "event-unreadable"])
+def test_a_waiting_change_that_cannot_be_tried_now_never_holds_the_queue(
+    stack: Stack, obstacle: str
+) -> None:
+    first, second = two_conferences(stack)
+    stack.fault("update", "busy", remaining=100, meeting_id=meeting_of(stack, first))
+    assert rename_both_then_push(stack, first, second, 500).status_code == 200
+    stack.fault("update", "none", remaining=0)
+    make_due(stack, first)
+    if obstacle == "calendar-not-ready":
+        stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
+            {"setupState": "watch_failed"}
+        )
+    else:
+        stack.calendar.control.fail_next("events.get", 400, "badRequest", calendar_id=ALICE)
+
+    report = sweep(stack)
+
+    waiting = mapping(stack, ALICE, first.event_id)
+    assert (waiting["state"], waiting["retryCount"]) == ("retry_pending", 1)  # no attempt
+    assert about(waiting["retryAt"], timedelta(minutes=10))  # out of this batch
+    assert report["failed"] == (obstacle == "event-unreadable")
+    assert titles(stack) == ["Second renamed"]
+
+
 def test_5xx_on_two_meetings_in_a_row_stops_the_pass_and_keeps_its_token(stack: Stack) -> None:
     first, second = two_conferences(stack)
     token_before = calendar_doc(stack)["syncToken"]
