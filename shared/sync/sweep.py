@@ -579,7 +579,8 @@ class Sweep:
         if fresh.state is RecordState.RETRY_PENDING and (
             calendar_state.setup_state is not SetupState.READY or calendar_state.backs_off(now)
         ):
-            self._put_off(fresh, now, f"calendar {calendar_state.setup_state.value}")
+            why = "backing off" if calendar_state.backs_off(now) else calendar_state.setup_state
+            self._put_off(fresh, now, f"its calendar is {why}")
             return  # its event cannot be read now; a delete needs no Calendar call
         try:
             self._handler.retry_due(calendar_state, fresh, stats)
