@@ -19,6 +19,15 @@ errors (googleapiclient, requests, Firestore) are translated where they are caug
     A delete refused so must be tried again later, never dropped.
   - :class:`HostLimitReached` (a :class:`MeetingRefusal`): the host's daily quota of
     creates and updates is spent; ``retry_after`` is the time until it resets.
+  - :class:`MeetingCallFailed`: the service answered a call about one meeting with a 5xx
+    until the retries ran out. It may concern that meeting alone (a meeting whose update
+    keeps failing) or the whole service: sync keeps it on the meeting's record, and takes
+    a second one in a row, on another meeting, for the service's failure. Connection
+    errors, timeouts, 429s and token failures stay plain :class:`TransientFailure`: they
+    concern every meeting.
+  - :class:`QuotaExhausted`: Calendar answered 403 ``quotaExceeded`` (a daily or project
+    quota): it does not clear in seconds, so it is not retried in a loop; ``retry_after``
+    is the long back-off.
   - :class:`DeploymentMisconfigured`: the deployment, not one calendar or user, is refused
     (the domain-wide delegation grant lacks a scope, the token-creator binding on the
     delegation account is gone). Never a calendar's failure: it is a TransientFailure so
@@ -166,6 +175,26 @@ class MeetingBusy(MeetingRefusal, TransientFailure):
 class HostLimitReached(MeetingRefusal, TransientFailure):
     """The host's daily quota of creates and updates is spent; ``retry_after`` is the
     time until it resets (from the service's ``Retry-After``)."""
+
+
+class MeetingCallFailed(TransientFailure):
+    """A call about one meeting kept answering 5xx: that meeting's failure, or the
+    service's when it happens to two meetings in a row (docs/sync-model.md#failures)."""
+
+
+class QuotaExhausted(TransientFailure):
+    """Calendar's ``403 quotaExceeded``: a daily or project quota, not a rate limit.
+
+    ``retry_after`` is long (an hour): in-request retries give up at once, and the
+    calendar backs off (docs/sync-model.md#failures).
+    """
+
+    #: Seconds a calendar backs off after Calendar's quota was exhausted.
+    BACK_OFF_SECONDS = 3600.0
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retry_after=self.BACK_OFF_SECONDS)
+        self.recorded = False  # the calendar's back-off was recorded (and logged) already
 
 
 class CreationUnconfirmed(TransientFailure):

@@ -11,8 +11,11 @@ Firestore is reached with the caller's Application Default Credentials
 
 ``list`` shows one row per calendar: who syncs it, its state (``ok``, ``set-up pending``,
 ``watch failed``, ``access revoked``; ``not set up`` for a calendar that has conferences
-but no sync record), the last sync, when its push channel expires, how many conferences
-are mapped on it, and the last error. ``--json`` prints the same as a JSON list.
+but no sync record; ``, backing off`` after Calendar's quota ran out), the last sync, when
+its push channel expires, how many conferences are mapped on it, how many changes wait
+to be tried again (``WAITING``: updates ``retry_pending`` / deletes ``delete_pending``),
+how many records keep a change refused for good (``REFUSED``: their ``lastError`` says
+why), and the last error. ``--json`` prints the same as a JSON list.
 
 ``uninstall`` stops every push channel (Calendar ``channels.stop``, as the calendar's sync
 user) and then deletes all the bundle's state: ``conferences/``, ``calendars/``,
@@ -46,7 +49,7 @@ from shared.errors import ConfigurationError, PermanentFailure, TransientFailure
 from shared.state.calendars import CALENDARS, CalendarStore, SetupState
 from shared.state.channels import CHANNELS, ChannelStore
 from shared.state.conferences import COLLECTION as CONFERENCES
-from shared.state.conferences import ConferenceStore
+from shared.state.conferences import ConferenceStore, RecordCounts
 from shared.state.leases import MESSAGE_COUNTS, SYNC_LEASES
 
 EXIT_FAILED = 1
@@ -60,6 +63,7 @@ STATE_LABELS = {
     SetupState.ACCESS_REVOKED.value: "access revoked",
 }
 NOT_SET_UP = "not set up"
+BACKING_OFF = ", backing off"  # after Calendar's quota ran out (quotaRetryAt)
 
 #: stop_channel(sync_user, channel_id, resource_id), as CalendarApi.stop_channel.
 StopChannel = Callable[[str, str, str], None]
@@ -79,6 +83,9 @@ class CalendarRow:
     last_sync_at: datetime | None
     channel_expires_at: datetime | None
     conferences: int
+    retry_pending: int = 0
+    delete_pending: int = 0
+    refused: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +98,9 @@ class CalendarRow:
             "lastSyncAt": _iso(self.last_sync_at),
             "channelExpiresAt": _iso(self.channel_expires_at),
             "conferences": self.conferences,
+            "retryPending": self.retry_pending,
+            "deletePending": self.delete_pending,
+            "refused": self.refused,
         }
 
 
@@ -100,22 +110,30 @@ def _iso(value: datetime | None) -> str | None:
 
 def calendar_rows(client: Any) -> list[CalendarRow]:
     """Every calendar with a sync record or a conference, sorted by calendar id."""
-    counts = ConferenceStore(client).ready_counts()
+    counts = ConferenceStore(client).counts_by_calendar()
+    now = datetime.now(UTC)
     rows: dict[str, CalendarRow] = {}
     for calendar in CalendarStore(client).all():
         setup_state = calendar.setup_state.value
+        state = STATE_LABELS.get(setup_state, setup_state)
+        if calendar.backs_off(now):
+            state += BACKING_OFF
+        records = counts.get(calendar.calendar_id, RecordCounts())
         rows[calendar.calendar_id] = CalendarRow(
             calendar_id=calendar.calendar_id,
             sync_user=calendar.sync_user,
-            state=STATE_LABELS.get(setup_state, setup_state),
+            state=state,
             setup_state=setup_state,
             setup_error=calendar.setup_error,
             last_sync_error=calendar.last_sync_error,
             last_sync_at=calendar.last_sync_at,
             channel_expires_at=calendar.channel_expires_at,
-            conferences=counts.get(calendar.calendar_id, 0),
+            conferences=records.mapped,
+            retry_pending=records.retry_pending,
+            delete_pending=records.delete_pending,
+            refused=records.refused,
         )
-    for calendar_id, count in counts.items():
+    for calendar_id, records in counts.items():
         if calendar_id not in rows:
             rows[calendar_id] = CalendarRow(
                 calendar_id=calendar_id,
@@ -126,7 +144,10 @@ def calendar_rows(client: Any) -> list[CalendarRow]:
                 last_sync_error=None,
                 last_sync_at=None,
                 channel_expires_at=None,
-                conferences=count,
+                conferences=records.mapped,
+                retry_pending=records.retry_pending,
+                delete_pending=records.delete_pending,
+                refused=records.refused,
             )
     return [rows[key] for key in sorted(rows)]
 
@@ -148,7 +169,17 @@ def _short(text: str | None, limit: int = 60) -> str:
 
 
 def render_table(rows: Sequence[CalendarRow], now: datetime) -> str:
-    headers = ("CALENDAR", "SYNC USER", "STATE", "LAST SYNC", "CHANNEL EXPIRES", "CONFS", "ERROR")
+    headers = (
+        "CALENDAR",
+        "SYNC USER",
+        "STATE",
+        "LAST SYNC",
+        "CHANNEL EXPIRES",
+        "WAITING",
+        "REFUSED",
+        "CONFS",
+        "ERROR",
+    )
     lines = [
         (
             row.calendar_id,
@@ -156,6 +187,8 @@ def render_table(rows: Sequence[CalendarRow], now: datetime) -> str:
             row.state,
             _when(row.last_sync_at, now),
             _when(row.channel_expires_at, now, expiry=True),
+            f"{row.retry_pending}/{row.delete_pending}",
+            str(row.refused),
             str(row.conferences),
             _short(row.setup_error or row.last_sync_error),
         )
@@ -169,6 +202,14 @@ def render_table(rows: Sequence[CalendarRow], now: datetime) -> str:
     summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
     out.append("")
     out.append(f"{len(rows)} calendar(s)" + (f": {summary}" if summary else ""))
+    waiting = sum(row.retry_pending + row.delete_pending for row in rows)
+    refused = sum(row.refused for row in rows)
+    if waiting or refused:
+        out.append(
+            f"{sum(row.retry_pending for row in rows)} update(s) and "
+            f"{sum(row.delete_pending for row in rows)} delete(s) waiting to be tried again, "
+            f"{refused} change(s) refused for good (see each record's lastError)"
+        )
     return "\n".join(line.rstrip() for line in out) + "\n"
 
 

@@ -58,6 +58,9 @@ CONCURRENT_CREATION_SLOW = Refusal(ConferenceErrorType.TEMPORARY, "a concurrent 
 ANOTHER_CREATION_RUNNING = Refusal(ConferenceErrorType.TEMPORARY, "another creation is running")
 INVALID_CONFERENCE_DATA = Refusal(ConferenceErrorType.PERMANENT, "invalid ConferenceData")
 TAKEN_OVER_WHILE_WORKING = Refusal(ConferenceErrorType.TEMPORARY, "the reservation was taken over")
+MEETING_BEING_DELETED = Refusal(
+    ConferenceErrorType.TEMPORARY, "the event's previous meeting is still being deleted"
+)
 NOT_A_WRITER = Refusal(ConferenceErrorType.PERMISSION_DENIED, "the user cannot edit the calendar")
 PRIVATE_EVENT = Refusal(
     ConferenceErrorType.PERMISSION_DENIED, "the user cannot see this private event's details"
@@ -108,11 +111,11 @@ def decide_private(role: str | None, event: dict[str, Any] | None) -> Refusal | 
 
 
 def decide_existing(existing: ConferenceRecord | None) -> AnswerAgain | None:
-    """A ready record is answered again; anything else (none, a reservation) goes on.
-
-    See docs/create-contract.md#creation-decisions.
+    """A record whose meeting follows its event (ready, or an update waiting to be tried
+    again) is answered again; anything else (none, a reservation, a meeting whose delete
+    waits) goes on. See docs/create-contract.md#creation-decisions.
     """
-    if existing is not None and existing.state is RecordState.READY:
+    if existing is not None and existing.state.follows_event:
         return AnswerAgain(existing.conference_data)
     return None
 
@@ -139,8 +142,10 @@ def decide_while_waiting(
     """
     if current is None:
         return CONCURRENT_CREATION_FAILED
-    if current.state is RecordState.READY:
+    if current.state.follows_event:
         return AnswerAgain(current.conference_data)
+    if current.state is RecordState.DELETE_PENDING:
+        return MEETING_BEING_DELETED  # tried again by the sweep; then a new one can be made
     if current.lease_expires_at is not None and current.lease_expires_at <= now:
         return TakeOver()
     if out_of_time:

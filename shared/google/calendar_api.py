@@ -8,10 +8,11 @@ the 403 rate-limit reasons); its sleep is injectable for tests.
 
 ``HttpError`` is translated here: 404 -> NotFound, 410 on a listing -> SyncTokenInvalid
 (else NotFound), 412 -> PreconditionFailed, 429 / 5xx / 403 rate-limit -> TransientFailure,
-401 / other 403 -> AccessDenied, other 4xx -> PermanentFailure. Transport errors and
-timeouts are TransientFailure. A failed token fetch is sorted by
-``shared.google.token_errors``: transient, the deployment's (DeploymentMisconfigured,
-logged here once as ERROR), or the user's (AccessDenied).
+403 ``quotaExceeded`` (a daily or project quota, which the library does not retry either)
+-> QuotaExhausted (a long back-off, never a loop), 401 / other 403 -> AccessDenied, other
+4xx -> PermanentFailure. Transport errors and timeouts are TransientFailure. A failed
+token fetch is sorted by ``shared.google.token_errors``: transient, the deployment's
+(DeploymentMisconfigured, logged here once as ERROR), or the user's (AccessDenied).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from shared.errors import (
     NotFound,
     PermanentFailure,
     PreconditionFailed,
+    QuotaExhausted,
     ScopeNotGranted,
     TransientFailure,
 )
@@ -49,7 +51,9 @@ logger = logging.getLogger(__name__)
 # match (docs/calendar-behaviour.md#incremental-sync). No orderBy / updatedMin / timeMin,
 # so that a sync token is returned.
 LIST_PARAMS: dict[str, Any] = {"singleEvents": False, "maxResults": 2500}
-RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"})
+RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded"})
+#: A daily or project quota: it does not clear in seconds (docs/calendar-behaviour.md#errors).
+QUOTA_REASONS = frozenset({"quotaExceeded"})
 
 
 class SyncTokenInvalid(PermanentFailure):
@@ -99,6 +103,8 @@ def translate_http_error(
         return NotFound(label)
     if status == 412:
         return PreconditionFailed(label)
+    if status == 403 and reasons & QUOTA_REASONS and not reasons & RATE_LIMIT_REASONS:
+        return QuotaExhausted(label)
     if status == 429 or status >= 500 or (status == 403 and reasons & RATE_LIMIT_REASONS):
         return TransientFailure(label)
     if status in (401, 403):

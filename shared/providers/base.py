@@ -14,8 +14,10 @@ is unknown to the service, :class:`shared.errors.NotFound` when the meeting is g
 raise the finer kinds of ``shared.errors``: :class:`~shared.errors.ProviderAccountFailure`
 (the account or app is misconfigured: every meeting is affected), a
 :class:`~shared.errors.MeetingRefusal` (this one meeting: busy, the host's daily limit, or
-refused for good), :class:`~shared.errors.CreationUnconfirmed` (create again with the same
-key and ``may_exist=True``).
+refused for good), :class:`~shared.errors.MeetingCallFailed` (a 5xx on this meeting's own
+call: sync keeps it on the record, and takes two in a row for the service's failure),
+:class:`~shared.errors.CreationUnconfirmed` (create again with the same key and
+``may_exist=True``). Sync's use of them: docs/sync-model.md#decide_refusal.
 """
 
 from __future__ import annotations

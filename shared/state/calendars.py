@@ -61,6 +61,12 @@ class CalendarState:
     # access_revoked only: when the sweep tries again, and how many tries were refused.
     access_retry_at: datetime | None = None
     access_retries: int = 0
+    # Calendar's quota was exhausted: not synced before this (the sweep resumes it then).
+    quota_retry_at: datetime | None = None
+
+    def backs_off(self, now: datetime) -> bool:
+        """True while the calendar backs off after Calendar's quota was exhausted."""
+        return self.quota_retry_at is not None and self.quota_retry_at > now
 
     @property
     def doc_id(self) -> str:
@@ -85,6 +91,7 @@ class CalendarState:
             messages_served=data.get("messagesServed"),
             access_retry_at=data.get("accessRetryAt"),
             access_retries=int(data.get("accessRetries") or 0),
+            quota_retry_at=data.get("quotaRetryAt"),
         )
 
     def retries_after_refusal(self) -> int:
@@ -212,6 +219,11 @@ class CalendarStore:
             changes["accessRetryAt"] = firestore.DELETE_FIELD
         changes.update(extra or {})
         self.update_calendar(calendar_id, changes)
+
+    def end_back_off(self, calendar_id: str) -> None:
+        """The calendar leaves the quota back-off queue (``quotaRetryAt`` removed, so that
+        documents that never backed off keep their fields)."""
+        self.update_calendar(calendar_id, {"quotaRetryAt": firestore.DELETE_FIELD})
 
     def update_calendar(self, calendar_id: str, changes: dict[str, Any]) -> None:
         """Update the calendar's document; a document gone meanwhile (torn down) is left

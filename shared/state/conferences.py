@@ -7,6 +7,11 @@ turns the document into the record (state ``ready``) in a transaction that check
 still holds the lease. A reservation whose lease expired (its holder crashed) is taken
 over by the next caller, who reuses its ``requestKey`` so the provider can land on the
 same meeting.
+
+A ready record whose change the provider refused for now waits in ``retry_pending``
+(an update) or ``delete_pending`` (a delete) until ``retryAt``, with ``retryCount``
+attempts so far; the sweep's queue on ``retryAt`` tries it again. The state machine is
+docs/sync-model.md#record-states.
 """
 
 from __future__ import annotations
@@ -32,8 +37,21 @@ RESERVATION_TTL = timedelta(days=1)
 
 
 class RecordState(StrEnum):
-    PENDING = "pending"
-    READY = "ready"
+    PENDING = "pending"  # a creation's reservation
+    READY = "ready"  # the meeting follows its event
+    RETRY_PENDING = "retry_pending"  # an update refused for now: tried again at retryAt
+    DELETE_PENDING = "delete_pending"  # a delete refused for now: tried again at retryAt
+
+    @property
+    def follows_event(self) -> bool:
+        """True for a record whose meeting follows its event (ready, or an update waiting
+        to be tried again)."""
+        return self in (RecordState.READY, RecordState.RETRY_PENDING)
+
+    @property
+    def waits(self) -> bool:
+        """True for a record waiting for its ``retryAt``."""
+        return self in (RecordState.RETRY_PENDING, RecordState.DELETE_PENDING)
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,14 @@ class ConferenceRecord:
     attached: bool = False  # sync has seen the event carry this conference
     followers: tuple[str, ...] = ()  # other events of the calendar carrying it (copies)
     write_back_refused: bool = False  # Calendar refused a write-back onto this event: never again
+    # retry_pending / delete_pending: when the change is tried again, and how many
+    # attempts were refused so far (docs/sync-model.md#record-states).
+    retry_at: datetime | None = None
+    retry_count: int = 0
+
+    def due(self, now: datetime) -> bool:
+        """True unless the record waits for a ``retryAt`` still to come."""
+        return not self.state.waits or self.retry_at is None or self.retry_at <= now
 
     @staticmethod
     def from_doc(data: dict[str, Any]) -> ConferenceRecord:
@@ -97,6 +123,8 @@ class ConferenceRecord:
             attached=bool(data.get("attached", False)),
             write_back_refused=bool(data.get("writeBackRefused", False)),
             followers=tuple(data.get("followers") or ()),
+            retry_at=data.get("retryAt"),
+            retry_count=int(data.get("retryCount") or 0),
         )
 
     def as_doc(self) -> dict[str, Any]:
@@ -123,6 +151,9 @@ class ConferenceRecord:
             "schemaVersion": self.schema_version,
             "attached": self.attached,
             "followers": list(self.followers),
+            # Only records that waited carry these (the stored shape of others is kept).
+            **({"retryAt": self.retry_at} if self.retry_at is not None else {}),
+            **({"retryCount": self.retry_count} if self.retry_count else {}),
         }
 
 
@@ -136,6 +167,30 @@ class Reservation:
 
 class LeaseLost(Exception):
     """The reservation was taken over (or removed) while its holder was working."""
+
+
+@dataclass
+class RecordCounts:
+    """One calendar's records for the operator status: ``mapped`` (ready or
+    retry_pending: the meeting follows its event), ``retry_pending`` and
+    ``delete_pending`` (a change waiting for its ``retryAt``), ``refused`` (a ready
+    record whose last change was refused for good: its ``lastError`` says why)."""
+
+    mapped: int = 0
+    retry_pending: int = 0
+    delete_pending: int = 0
+    refused: int = 0
+
+    def add(self, data: dict[str, Any]) -> None:
+        state = data.get("state")
+        if state in (RecordState.READY.value, RecordState.RETRY_PENDING.value):
+            self.mapped += 1
+        if state == RecordState.RETRY_PENDING.value:
+            self.retry_pending += 1
+        elif state == RecordState.DELETE_PENDING.value:
+            self.delete_pending += 1
+        elif state == RecordState.READY.value and data.get("lastError"):
+            self.refused += 1
 
 
 class ConferenceStore:
@@ -308,18 +363,17 @@ class ConferenceStore:
                 ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
             ]
 
-    def ready_counts(self) -> dict[str, int]:
-        """Ready records per calendar id, 0 for a calendar with only reservations
-        (operator tools; not for request paths)."""
-        counts: dict[str, int] = {}
-        query = self._collection.select(["calendarId", "state"])
+    def counts_by_calendar(self) -> dict[str, RecordCounts]:
+        """What the operator status shows of each calendar's records (operator tools;
+        not for request paths): see :class:`RecordCounts`."""
+        counts: dict[str, RecordCounts] = {}
+        query = self._collection.select(["calendarId", "state", "lastError"])
         with translated_errors("record query"):
             for snap in query.stream():
                 data = snap.to_dict() or {}
                 calendar_id = data.get("calendarId")
                 if isinstance(calendar_id, str):
-                    ready = data.get("state") == RecordState.READY.value
-                    counts[calendar_id] = counts.get(calendar_id, 0) + int(ready)
+                    counts.setdefault(calendar_id, RecordCounts()).add(data)
         return counts
 
     def any_for_calendar(self, calendar_id: str) -> bool:

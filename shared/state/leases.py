@@ -51,6 +51,44 @@ class SyncLease:
     owner: str
     seen: int
     served: int | None = None
+    expires_at: datetime | None = None  # as this holder wrote it
+
+
+class LeaseFence:
+    """Fences a pass's provider calls and record writes by its lease
+    (docs/sync-model.md#one-sync-per-calendar).
+
+    :meth:`check` is called before every provider call and every record write that
+    matters; it raises :class:`LeaseNoLongerHeld` once the lease expired (on this
+    holder's clock: no read) or passed to another holder. The lease document is read
+    again only when a provider call was made since the last read (:meth:`called`), so
+    a pass adds at most one Firestore read per provider call, and a holder that lost
+    its lease during a slow provider call writes nothing of what it did.
+    """
+
+    def __init__(self, store: LeaseStore | None = None, lease: SyncLease | None = None) -> None:
+        self._store = store
+        self._lease = lease
+        self._stale = False
+
+    def check(self) -> None:
+        if self._store is None or self._lease is None:
+            return  # not under a lease (the abandoned-conference check)
+        expires = self._lease.expires_at
+        if expires is not None and expires <= self._store.now():
+            raise LeaseNoLongerHeld("the sync lease expired during the pass")
+        if self._stale:
+            if not self._store.holds(self._lease):
+                raise LeaseNoLongerHeld("the sync lease passed to another holder")
+            self._stale = False
+
+    def called(self) -> None:
+        """A provider call was made (or started): the next check reads the lease again."""
+        self._stale = True
+
+
+#: The fence of work done under no lease: checks nothing.
+NO_FENCE = LeaseFence()
 
 
 class LeaseStore:
@@ -140,7 +178,13 @@ class LeaseStore:
         if state is None:  # the calendar was torn down meanwhile
             self._release(calendar_id, owner)
             return None
-        return SyncLease(state, owner, self.message_count(calendar_id), state.messages_served)
+        return SyncLease(
+            state,
+            owner,
+            self.message_count(calendar_id),
+            state.messages_served,
+            now + timedelta(seconds=lease_seconds),
+        )
 
     def finish_pass(self, lease: SyncLease, lease_seconds: float) -> bool:
         """Release the lease; then, if messages arrived during the pass, take it again
@@ -154,7 +198,15 @@ class LeaseStore:
         if again is None:
             return True
         lease.owner, lease.seen, lease.calendar = again.owner, again.seen, again.calendar
+        lease.expires_at = again.expires_at
         return False
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def fence(self, lease: SyncLease) -> LeaseFence:
+        """A fence for work done under ``lease`` (see :class:`LeaseFence`)."""
+        return LeaseFence(self, lease)
 
     def holds(self, lease: SyncLease) -> bool:
         """True while ``lease`` is still ours and live (a plain read)."""

@@ -6,7 +6,11 @@ docs/sync-model.md#sync-rules. This module gathers what they need (the records, 
 carries its decision out: Calendar, Firestore and provider calls, stats and logs.
 
 Transient failures propagate (the pass keeps its token); permanent failures of one
-event are recorded on its record (``lastError``) and logged, and the pass moves on.
+event are recorded on its record (``lastError``) and logged, and the pass moves on. A
+provider's refusal of one meeting's update or delete waits on its record for a due time
+(``retry_pending`` / ``delete_pending``), while one that concerns every meeting stops the
+pass: docs/sync-model.md#decide_refusal. Under a lease, every provider call and every
+record write that matters is fenced by it (``PassStats.fence``).
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from shared.conferences.solutions import Solution, solutions_for
 from shared.errors import (
     AccessDenied,
     BundleError,
+    DeploymentMisconfigured,
+    MeetingCallFailed,
     NotFound,
     PermanentFailure,
+    ProviderAccountFailure,
     ScopeNotGranted,
     TransientFailure,
 )
@@ -35,7 +42,8 @@ from shared.google.calendar_api import CalendarApi
 from shared.providers.base import Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
 from shared.state.calendars import CalendarState, CalendarStore
-from shared.state.conferences import ConferenceKey, ConferenceRecord, ConferenceStore
+from shared.state.conferences import ConferenceKey, ConferenceRecord, ConferenceStore, RecordState
+from shared.state.leases import NO_FENCE, LeaseFence
 from shared.structured_logging import fields
 from shared.sync.followers import (
     decide_followers,
@@ -47,12 +55,16 @@ from shared.sync.rules import (
     BecomeFollower,
     BringUpToDate,
     ConfirmGone,
+    Defer,
     Delete,
     Follow,
     FollowMove,
     HandOver,
     Lost,
+    Refused,
+    RetryLater,
     Skip,
+    StopPass,
     Update,
     Wait,
     decide_confirmed,
@@ -61,12 +73,25 @@ from shared.sync.rules import (
     decide_listed_change,
     decide_lost,
     decide_move,
+    decide_refusal,
     decide_search,
     decide_update,
 )
 from shared.sync.write_back import WriteBackRefused, write_back
 
 logger = logging.getLogger(__name__)
+
+#: The one ERROR line of a provider refusing the deployment's account or app.
+ACCOUNT_REFUSED_LOG = "conferencing account refused for every meeting; sync paused"
+
+
+class _ProviderRefused(Exception):
+    """Carries a provider call's failure (never a fence's or Firestore's) to the caller
+    that decides what it means for the record: docs/sync-model.md#decide_refusal."""
+
+    def __init__(self, error: BundleError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass
@@ -77,10 +102,17 @@ class PassStats:
     unchanged: int = 0
     failed: int = 0
     written_back: int = 0
+    retried: int = 0  # refused for now: waits on its record (retry_pending, delete_pending)
+    deferred: int = 0  # a record waiting for its retryAt: the due retry applies the change
     seen_ids: set[str] = field(default_factory=set)
     # Records brought up to date because a copy changed (docs/sync-model.md#the-covering-spec):
     # their own listed change is not applied again in this pass.
     refreshed: set[str] = field(default_factory=set)
+    # The lease the work is done under (docs/sync-model.md#one-sync-per-calendar).
+    fence: LeaseFence = NO_FENCE
+    # The last provider call was a 5xx on a meeting: a second one in a row is the
+    # service's failure, not that meeting's (docs/sync-model.md#decide_refusal).
+    meeting_call_failed: bool = False
 
     def as_log(self) -> dict[str, int]:
         return {
@@ -90,6 +122,8 @@ class PassStats:
             "unchanged": self.unchanged,
             "failed": self.failed,
             "written_back": self.written_back,
+            "retried": self.retried,
+            "deferred": self.deferred,
         }
 
 
@@ -191,6 +225,29 @@ class ChangeHandler:
         except BundleError as err:
             self._record_failure(record, err, stats)
 
+    def retry_due(
+        self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
+    ) -> None:
+        """A record whose ``retryAt`` passed (the sweep's queue): a delete is tried again
+        as it is; an update reads its event again and applies it like a listed change.
+        See docs/sync-model.md#record-states."""
+        if record.state is RecordState.DELETE_PENDING:
+            try:
+                self._delete(calendar_state, record, stats, reason="delete tried again")
+            except TransientFailure:
+                raise
+            except BundleError as err:
+                self._record_failure(record, err, stats)
+            return
+        try:
+            event = self._calendar_api.get_event(
+                calendar_state.sync_user, calendar_state.calendar_id, record.key.event_id
+            )
+        except NotFound:
+            self.confirm_gone(calendar_state, record, stats)
+            return
+        self.apply(calendar_state, event, [record], stats)
+
     # -- carrying the rules out ------------------------------------------------------
     def _apply_listed(
         self,
@@ -202,6 +259,8 @@ class ChangeHandler:
         match decide_listed_change(item, record):
             case Skip():
                 pass  # a creation in progress: it finishes on its own
+            case Defer():
+                stats.deferred += 1  # its due retry deletes the meeting
             case ConfirmGone():
                 self._confirm(calendar_state, record, stats)
             case Wait():
@@ -226,6 +285,8 @@ class ChangeHandler:
         except NotFound:
             current = None
         match decide_confirmed(current, record, calendar_state.calendar_id):
+            case Defer():
+                stats.deferred += 1  # its due retry deletes the meeting
             case FollowMove(event=event):
                 self._follow_move(calendar_state, event, record, stats)
             case BringUpToDate(event=event):
@@ -291,6 +352,7 @@ class ChangeHandler:
         stats: PassStats,
     ) -> None:
         """The record moves with its event; the destination is set up for sync."""
+        stats.fence.check()
         self._conference_store.move(record, follow.new_key, follow.changes)
         stats.moved += 1
         logger.info(
@@ -319,6 +381,7 @@ class ChangeHandler:
         followers = self._followers(calendar_state, record)
         match decide_lost(record, calendar_state.calendar_id, followers):
             case HandOver() as hand_over:
+                stats.fence.check()
                 moved = self._conference_store.move(record, hand_over.new_key, hand_over.changes)
                 stats.moved += 1
                 logger.info(
@@ -332,20 +395,37 @@ class ChangeHandler:
                 )
                 self._bring_up_to_date(calendar_state, hand_over.event, moved, stats)
             case Delete():
-                self._call_provider(lambda: self._delete_meeting(record), stats)
-                self._conference_store.delete(record.key)
-                stats.deleted += 1
-                logger.info(
-                    "meeting deleted",
-                    extra=fields(
-                        calendar_id=calendar_state.calendar_id,
-                        event_id=record.key.event_id,
-                        meeting_id=record.meeting_id,
-                        reason=reason,
-                    ),
-                )
+                self._delete(calendar_state, record, stats, reason=reason)
             case unexpected:
                 assert_never(unexpected)
+
+    def _delete(
+        self,
+        calendar_state: CalendarState,
+        record: ConferenceRecord,
+        stats: PassStats,
+        *,
+        reason: str,
+    ) -> None:
+        """Delete the meeting, then the record; a refusal waits on the record
+        (``delete_pending``): a delete is never dropped."""
+        try:
+            self._call_provider(lambda: self._delete_meeting(record), stats)
+        except _ProviderRefused as refused:
+            self._refused(calendar_state, record, refused.error, stats, deleting=True)
+            return
+        stats.fence.check()
+        self._conference_store.delete(record.key)
+        stats.deleted += 1
+        logger.info(
+            "meeting deleted",
+            extra=fields(
+                calendar_id=calendar_state.calendar_id,
+                event_id=record.key.event_id,
+                meeting_id=record.meeting_id,
+                reason=reason,
+            ),
+        )
 
     def _followers(
         self,
@@ -371,8 +451,15 @@ class ChangeHandler:
             return  # already gone: success
 
     def delete_meeting_of(self, record: ConferenceRecord) -> None:
-        """Delete a record's meeting with the bounded provider retries (gone is success)."""
-        self._call_provider(lambda: self._delete_meeting(record), PassStats())
+        """Delete a record's meeting with the bounded provider retries (gone is success).
+        The provider refusing the deployment's account stops the caller like a refused
+        deployment (DeploymentMisconfigured), with one ERROR."""
+        try:
+            self._call_provider(lambda: self._delete_meeting(record), PassStats())
+        except _ProviderRefused as refused:
+            if isinstance(refused.error, ProviderAccountFailure):
+                raise self._account_refused(record.key.calendar_id, refused.error) from None
+            raise refused.error from None
 
     def _bring_up_to_date(
         self,
@@ -397,19 +484,30 @@ class ChangeHandler:
         )
         if not update.call_provider:
             if update.changes:
+                stats.fence.check()
                 self._conference_store.update(record.key, update.changes)
-            stats.unchanged += 1
+            if update.deferred:
+                stats.deferred += 1  # the due retry reads the event again and updates
+            else:
+                stats.unchanged += 1
             return
         solution = self._solution(record)
-        meeting = self._call_provider(
-            lambda: self._provider.update(
-                record.meeting_id or "", meeting_spec, solution, record.owner_email
-            ),
-            stats,
-        )
+        try:
+            meeting = self._call_provider(
+                lambda: self._provider.update(
+                    record.meeting_id or "", meeting_spec, solution, record.owner_email
+                ),
+                stats,
+            )
+        except _ProviderRefused as refused:
+            self._refused(
+                calendar_state, record, refused.error, stats, deleting=False, also=update.follow
+            )
+            return
         stats.updated += 1
         # Stored before the write-back: if Calendar refuses it, the meeting is still up to
         # date, and a later unrelated edit must not call the provider again.
+        stats.fence.check()
         self._conference_store.update(record.key, update.changes)
         if update.needs_write_back(meeting.conference_data):
             try:
@@ -417,6 +515,7 @@ class ChangeHandler:
             except WriteBackRefused as err:
                 # Permanent for this event: recorded, logged, never tried again, and the
                 # calendar goes on (the meeting itself is up to date).
+                stats.fence.check()
                 self._conference_store.update(
                     record.key, {"writeBackRefused": True, "lastError": str(err)}
                 )
@@ -434,8 +533,10 @@ class ChangeHandler:
             except TransientFailure:
                 # Not written back yet: forget the fingerprint so that the retry of this
                 # change updates (harmlessly) and writes the new join details back.
+                stats.fence.check()
                 self._conference_store.update(record.key, update.restore)
                 raise
+            stats.fence.check()
             self._conference_store.update(
                 record.key, Update.after_write_back(meeting.conference_data)
             )
@@ -465,6 +566,7 @@ class ChangeHandler:
         data: dict[str, Any],
         stats: PassStats,
     ) -> None:
+        stats.fence.check()  # the new join details go onto the event only under the lease
         if write_back(
             self._calendar_api,
             calendar_state.sync_user,
@@ -486,6 +588,7 @@ class ChangeHandler:
         )
         joining = copy.records_to_join(found)
         for record in joining:
+            stats.fence.check()
             self._conference_store.add_follower(record.key, copy.event_id)
             logger.info(
                 "a copy of the event shares its meeting",
@@ -554,12 +657,92 @@ class ChangeHandler:
         return solution
 
     def _call_provider(self, call: Callable[[], Any], stats: PassStats) -> Any:
-        return retry_transient(
-            call,
-            what="provider call",
-            budget_seconds=self._provider_retry_seconds,
-            clock=self._clock,
-            sleep=self._sleep,
+        """One provider call with the bounded retries, fenced by the lease: checked
+        before, and read again before the next write (see LeaseFence). What the provider
+        raises comes out as a :class:`_ProviderRefused`."""
+        stats.fence.check()
+        stats.fence.called()
+        try:
+            result = retry_transient(
+                call,
+                what="provider call",
+                budget_seconds=self._provider_retry_seconds,
+                clock=self._clock,
+                sleep=self._sleep,
+            )
+        except BundleError as err:
+            raise _ProviderRefused(err) from err
+        stats.meeting_call_failed = False
+        return result
+
+    def _refused(
+        self,
+        calendar_state: CalendarState,
+        record: ConferenceRecord,
+        err: BundleError,
+        stats: PassStats,
+        *,
+        deleting: bool,
+        also: dict[str, Any] | None = None,
+    ) -> None:
+        """The provider refused the meeting's update or delete:
+        docs/sync-model.md#decide_refusal. ``also``: what the record learns of the event
+        all the same (``Update.follow``)."""
+        decision = decide_refusal(
+            record, err, deleting=deleting, now=utcnow(), failed_before=stats.meeting_call_failed
+        )
+        stats.meeting_call_failed = isinstance(err, MeetingCallFailed)
+        log: dict[str, Any] = {
+            "calendar_id": calendar_state.calendar_id,
+            "event_id": record.key.event_id,
+            "meeting_id": record.meeting_id,
+            "operation": "delete" if deleting else "update",
+            "error": type(err).__name__,
+            "reason": str(err),
+        }
+        match decision:
+            case StopPass(setting=setting) if setting is not None:
+                assert isinstance(err, ProviderAccountFailure)
+                raise self._account_refused(calendar_state.calendar_id, err) from err
+            case StopPass():
+                logger.warning(
+                    "provider failing for every meeting; pass stopped", extra=fields(**log)
+                )
+                raise err
+            case RetryLater() as later:
+                stats.fence.check()
+                self._conference_store.update(record.key, {**(also or {}), **later.changes})
+                stats.retried += 1
+                logger.warning(
+                    "change to the meeting put off; tried again later",
+                    extra=fields(
+                        **log, retry_at=later.retry_at.isoformat(), attempts=later.attempts
+                    ),
+                )
+            case Refused() as refused:
+                stats.fence.check()
+                self._conference_store.update(record.key, {**(also or {}), **refused.changes})
+                stats.failed += 1
+                logger.error(
+                    "change not applied to the meeting",
+                    extra=fields(**{**log, "reason": refused.error, "given_up": refused.given_up}),
+                )
+            case unexpected:
+                assert_never(unexpected)
+
+    @staticmethod
+    def _account_refused(calendar_id: str, err: ProviderAccountFailure) -> DeploymentMisconfigured:
+        """The provider refused the deployment's account or app: every meeting fails alike,
+        so nothing is recorded on any event or calendar; one ERROR names what to check."""
+        logger.error(
+            ACCOUNT_REFUSED_LOG,
+            extra=fields(calendar_id=calendar_id, setting=err.setting, reason=str(err)),
+        )
+        return DeploymentMisconfigured(
+            f"the conferencing service refused the deployment's account ({err}); "
+            f"check {err.setting}",
+            cause=str(err),
+            fix=f"check {err.setting}",
         )
 
     def _record_failure(self, record: ConferenceRecord, err: BundleError, stats: PassStats) -> None:

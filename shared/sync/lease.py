@@ -10,10 +10,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from enum import StrEnum
 
 from shared.clock import utcnow
-from shared.errors import AccessDenied, NotFound, PermanentFailure, TransientFailure
+from shared.errors import (
+    AccessDenied,
+    NotFound,
+    PermanentFailure,
+    QuotaExhausted,
+    TransientFailure,
+)
 from shared.state.calendars import CalendarStore, SetupState
 from shared.state.leases import LeaseStore, SyncLease
 from shared.structured_logging import fields
@@ -33,6 +40,7 @@ class Outcome(StrEnum):
     SYNCED = "synced"
     ACCESS_REVOKED = "access_revoked"
     FAILED = "failed"
+    BACKING_OFF = "backing_off"
 
 
 class LeasedSync:
@@ -84,6 +92,12 @@ class LeasedSync:
                 self._pass(lease)
                 if self._clock() > deadline:
                     raise TransientFailure("messages kept arriving past the time budget")
+        except QuotaExhausted as err:
+            # A daily or project quota: not retried in a loop. The calendar backs off for
+            # long; the sweep resumes it (docs/sync-model.md#failures). 503 all the same.
+            self._lease_store.release_lease(lease)
+            self.back_off(calendar_id, err)
+            raise
         except (AccessDenied, NotFound) as err:
             # The sync user lost the calendar (access removed, the user suspended or
             # deleted, the calendar deleted): recorded, not retried in a loop; the sweep
@@ -121,12 +135,33 @@ class LeasedSync:
             self._lease_store.release_lease(lease)
             raise
 
+    def back_off(self, calendar_id: str, err: QuotaExhausted) -> None:
+        """Calendar's quota is exhausted: the calendar is not synced before
+        ``quotaRetryAt`` (messages meanwhile are counted and answered ``backing_off``;
+        the sweep resumes it then). Logged once, here."""
+        retry_at = utcnow() + timedelta(seconds=err.retry_after or err.BACK_OFF_SECONDS)
+        self._calendar_store.update_calendar(
+            calendar_id, {"quotaRetryAt": retry_at, "lastSyncError": str(err)}
+        )
+        err.recorded = True
+        logger.warning(
+            "Calendar quota exhausted; the calendar backs off",
+            extra=fields(calendar_id=calendar_id, retry_at=retry_at.isoformat(), reason=str(err)),
+        )
+
+    def count_only(self, calendar_id: str) -> Outcome:
+        """A message for a calendar that backs off: counted (so that the pass that
+        resumes it serves it), nothing else."""
+        self._lease_store.note_message(calendar_id)
+        return Outcome.BACKING_OFF
+
     def _pass(self, lease: SyncLease) -> None:
         """One pass covering the messages counted before the lease was (re)taken."""
         self._engine.run_pass(
             lease.calendar.calendar_id,
             lease.seen,
             commit=lambda changes: self._lease_store.commit_pass(lease, changes),
+            fence=self._lease_store.fence(lease),
         )
         lease.served = lease.seen
 

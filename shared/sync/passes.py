@@ -22,7 +22,8 @@ from shared.clock import utcnow
 from shared.errors import TransientFailure
 from shared.google.calendar_api import CalendarApi, SyncTokenInvalid
 from shared.state.calendars import CalendarState, CalendarStore
-from shared.state.conferences import ConferenceRecord, ConferenceStore, RecordState
+from shared.state.conferences import ConferenceRecord, ConferenceStore
+from shared.state.leases import NO_FENCE, LeaseFence
 from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler, PassStats
 
@@ -64,23 +65,25 @@ class CalendarSync:
         calendar_id: str,
         messages_seen: int | None = None,
         commit: Callable[[dict[str, Any]], None] | None = None,
+        fence: LeaseFence = NO_FENCE,
     ) -> PassStats | None:
         """One pass; None when the calendar is not (yet) set up for sync.
 
         ``messages_seen``: the message count read before the pass; stored with the new
         token as ``messagesServed`` (every message counted up to then is now served).
-        ``commit`` stores the outcome instead of a plain update (the lease's fenced write).
+        ``commit`` stores the outcome instead of a plain update (the lease's fenced write);
+        ``fence`` fences the provider calls and record writes by the same lease.
         """
         calendar_state = self._calendar_store.get_calendar(calendar_id)
         if calendar_state is None or not calendar_state.sync_token:
             return None
-        stats = PassStats()
+        stats = PassStats(fence=fence)
         full = False
         try:
             token = self._incremental(calendar_state, stats)
         except SyncTokenInvalid:
             logger.warning("sync token invalid: full sync", extra=fields(calendar_id=calendar_id))
-            stats = PassStats()
+            stats = PassStats(fence=fence)
             token = self._full(calendar_state, stats)
             full = True
         done: dict[str, Any] = {
@@ -132,8 +135,8 @@ class CalendarSync:
         window_start = self._now() - self._lookback
         token = self._drain(calendar_state, stats, time_min=window_start.isoformat())
         for record in self._conference_store.for_calendar(calendar_state.calendar_id):
-            if record.state is not RecordState.READY:
-                continue
+            if not record.state.follows_event:
+                continue  # a reservation, or a meeting whose delete waits for its retry
             if record.key.event_id in stats.seen_ids:
                 continue
             if not _in_window(record, window_start):

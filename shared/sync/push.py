@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 
+from shared.clock import utcnow
 from shared.errors import Unauthenticated
 from shared.http.push_message import PushMessage
 from shared.state.calendars import CalendarStore
@@ -59,13 +60,17 @@ class PushHandler:
             logger.info("channel sync message", extra=fields(**log))
             return Outcome.SYNC_MESSAGE
         calendar = self._calendar_store.get_calendar(channel.calendar_id)
-        if answer_for_calendar(calendar) is CalendarAnswer.NOT_SET_UP:
+        answer = answer_for_calendar(calendar, utcnow())
+        if answer is CalendarAnswer.NOT_SET_UP:
             logger.info(
                 "calendar not set up for sync (yet)",
                 extra=fields(**log, calendar_id=channel.calendar_id),
             )
             return Outcome.NOT_SET_UP
-        outcome = self._leased_sync.sync_now(channel.calendar_id)
+        if answer is CalendarAnswer.BACKING_OFF:
+            outcome = self._leased_sync.count_only(channel.calendar_id)
+        else:
+            outcome = self._leased_sync.sync_now(channel.calendar_id)
         logger.info(
             "push message handled",
             extra=fields(**log, calendar_id=channel.calendar_id, outcome=outcome.value),

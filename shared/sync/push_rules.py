@@ -10,6 +10,7 @@ out. See docs/sync-model.md#webhook-answers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from shared.http.push_message import PushMessage, ResourceState
@@ -50,6 +51,7 @@ PushDecision = UnknownChannel | Rejected | SyncMessage | CalendarChanged
 
 class CalendarAnswer(StrEnum):
     NOT_SET_UP = "not_set_up"  # 200: the sweep's set-up catches up
+    BACKING_OFF = "backing_off"  # 200: counted; Calendar's quota ran out, the sweep resumes
     SYNC = "sync"  # sync under the calendar's lease (synced, coalesced, ...)
 
 
@@ -70,11 +72,14 @@ def answer_for_channel(channel: Channel | None, message: PushMessage) -> PushDec
     return CalendarChanged(channel, record_resource_id)
 
 
-def answer_for_calendar(calendar_state: CalendarState | None) -> CalendarAnswer:
-    """A change message on a verified channel: sync only a calendar that is set up.
+def answer_for_calendar(calendar_state: CalendarState | None, now: datetime) -> CalendarAnswer:
+    """A change message on a verified channel: sync only a calendar that is set up and
+    does not back off after Calendar's quota ran out.
 
     See docs/sync-model.md#webhook-answers.
     """
     if calendar_state is None or calendar_state.setup_state is not SetupState.READY:
         return CalendarAnswer.NOT_SET_UP
+    if calendar_state.backs_off(now):
+        return CalendarAnswer.BACKING_OFF
     return CalendarAnswer.SYNC

@@ -10,21 +10,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.conferences.carried import carried_conference, carries, is_organizer_copy
 from shared.conferences.meeting_spec import MeetingSpec, record_expiry
+from shared.errors import (
+    BundleError,
+    MeetingCallFailed,
+    MeetingRefusal,
+    ProviderAccountFailure,
+    TransientFailure,
+)
 from shared.state.conferences import ConferenceKey, ConferenceRecord, RecordState
 
 EVENT_GONE = "event gone"
 CONFERENCE_REPLACED = "conference removed or replaced"
+
+# docs/sync-model.md#decide_refusal: the backoff of a change refused for now.
+RETRY_FIRST = timedelta(minutes=5)
+RETRY_LONGEST = timedelta(hours=6)
+#: Attempts of an update before it is given up (a delete is never given up).
+MAX_UPDATE_ATTEMPTS = 8
+#: What a record that waited stores once its change is applied (or nothing is left to do).
+BACK_TO_READY: dict[str, Any] = {
+    "state": RecordState.READY.value,
+    "retryAt": None,
+    "retryCount": 0,
+    "lastError": None,
+}
 
 
 # -- decisions -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Skip:
     """A record still being created (a reservation): the creation finishes on its own."""
+
+
+@dataclass(frozen=True)
+class Defer:
+    """The record waits for its ``retryAt``: its due retry reads the event again."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +126,10 @@ class Update:
     known_conference_data: dict[str, Any] | None = None
 
     write_back: bool = True  # False: off by setting, or refused for this event before
+    deferred: bool = False  # the record waits for its retryAt: the provider is called then
+    # What the record learns of the event (attached, spec, expiry): stored even when the
+    # provider refuses the update, so that a record that waits still follows its event.
+    follow: dict[str, Any] = field(default_factory=dict)
 
     def needs_write_back(self, conference_data: dict[str, Any]) -> bool:
         """True when the provider answered with join details the record does not hold
@@ -132,8 +161,52 @@ class BecomeFollower:
         ]
 
 
-ListedDecision = Skip | ConfirmGone | Wait | Lost | FollowMove | BringUpToDate
-ConfirmedDecision = FollowMove | BringUpToDate | Wait | Lost
+@dataclass(frozen=True)
+class RetryLater:
+    """The refused change waits on its record: ``state`` (retry_pending for an update,
+    delete_pending for a delete) until ``retry_at``, the ``attempts``-th refusal."""
+
+    state: RecordState
+    retry_at: datetime
+    attempts: int
+    error: str
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        return {
+            "state": self.state.value,
+            "retryAt": self.retry_at,
+            "retryCount": self.attempts,
+            "lastError": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Refused for good: kept as ``lastError`` on a ready record (a record that waited
+    is ready again); the next change of the event tries again (the stored fingerprint
+    is the old one)."""
+
+    error: str
+    changes: dict[str, Any]
+    given_up: bool = False  # after MAX_UPDATE_ATTEMPTS refusals for now
+
+
+@dataclass(frozen=True)
+class StopPass:
+    """Not this meeting's failure: the pass stops with its token kept (503).
+
+    ``setting`` (the provider's account or app refused: ProviderAccountFailure) names
+    what an operator checks.
+    """
+
+    reason: str
+    setting: str | None = None
+
+
+ListedDecision = Skip | Defer | ConfirmGone | Wait | Lost | FollowMove | BringUpToDate
+ConfirmedDecision = Defer | FollowMove | BringUpToDate | Wait | Lost
+RefusalDecision = RetryLater | Refused | StopPass
 MoveDecision = Follow | Lost
 LostDecision = HandOver | Delete
 
@@ -144,8 +217,10 @@ def decide_listed_change(event: dict[str, Any], record: ConferenceRecord) -> Lis
 
     See docs/sync-model.md#decide_listed_change.
     """
-    if record.state is not RecordState.READY:
+    if record.state is RecordState.PENDING:
         return Skip()
+    if record.state is RecordState.DELETE_PENDING:
+        return _restored(event, record)
     if event.get("status") == "cancelled":
         return ConfirmGone()
     if not is_organizer_copy(event, record.key.calendar_id):
@@ -166,6 +241,8 @@ def decide_confirmed(
 
     See docs/sync-model.md#decide_confirmed.
     """
+    if record.state is RecordState.DELETE_PENDING:
+        return _restored(current, record)
     if current is not None and current.get("status") != "cancelled":
         if not is_organizer_copy(current, calendar_id):
             return FollowMove(current)
@@ -174,6 +251,20 @@ def decide_confirmed(
     if not record.attached:
         return Wait()
     return Lost(EVENT_GONE)
+
+
+def _restored(event: dict[str, Any] | None, record: ConferenceRecord) -> BringUpToDate | Defer:
+    """A record whose delete waits: only its event carrying the conference again (the
+    event restored, the conference put back) keeps the meeting; anything else waits for
+    the due retry, which deletes it."""
+    if (
+        event is not None
+        and event.get("status") != "cancelled"
+        and is_organizer_copy(event, record.key.calendar_id)
+        and carries(event, record.conference_id)
+    ):
+        return BringUpToDate(event)
+    return Defer()
 
 
 def decide_move(event: dict[str, Any], record: ConferenceRecord) -> MoveDecision:
@@ -253,6 +344,7 @@ def decide_update(
     See docs/sync-model.md#decide_update.
     """
     changes: dict[str, Any] = {}
+    waiting = record.state is RecordState.RETRY_PENDING and not record.due(now)
     if not record.attached:
         changes.update({"attached": True, "abandonCheckAt": None})
     expiry = record_expiry(covering or spec, retention_days, now)
@@ -266,17 +358,26 @@ def decide_update(
                 "expireAt": expiry,
             }
         )
+    follow = dict(changes)
     if fingerprint == record.fingerprint:
+        if record.state is not RecordState.READY:
+            changes.update(BACK_TO_READY)  # nothing left for the provider to change
         return Update(call_provider=False, changes=changes)
+    if waiting:
+        # Not before its retryAt: the due retry reads the event again and updates then.
+        return Update(call_provider=False, changes=changes, deferred=True, follow=follow)
     # Stored after the provider's update and before the write-back; the old fingerprint
     # is put back if the write-back fails for now, so that the retry updates again.
     changes.update({"fingerprint": fingerprint, "lastError": None})
+    if record.state is not RecordState.READY:
+        changes.update(BACK_TO_READY)
     return Update(
         call_provider=True,
         changes=changes,
         restore={"fingerprint": record.fingerprint},
         known_conference_data=record.conference_data,
         write_back=write_back and not record.write_back_refused,
+        follow=follow,
     )
 
 
@@ -298,3 +399,55 @@ def decide_copy(
     if not is_organizer_copy(event, calendar_id):
         return None  # an attendee's copy never acts on a meeting
     return BecomeFollower(str(event["id"]), carried.conference_id)
+
+
+def retry_delay(attempts: int, hint_seconds: float | None) -> timedelta:
+    """How long a change refused for the ``attempts``-th time waits: five minutes,
+    doubling with each attempt, at most six hours; never less than the service's hint
+    (a meeting in progress: 15 minutes; the host's daily limit: until it resets)."""
+    backoff = min(RETRY_LONGEST, RETRY_FIRST * (1 << min(max(attempts - 1, 0), 16)))
+    hint = timedelta(seconds=max(0.0, hint_seconds or 0.0))
+    return max(backoff, hint)
+
+
+def is_provider_wide(error: BundleError, *, failed_before: bool) -> bool:
+    """True when a provider call's failure concerns every meeting, not this one: the
+    account or app refused, the service unreachable, timing out, rate-limiting or its
+    token endpoint failing (any transient failure not tied to one meeting), or a 5xx on
+    a meeting right after a 5xx on another (``failed_before``)."""
+    if isinstance(error, ProviderAccountFailure):
+        return True
+    if isinstance(error, MeetingCallFailed):
+        return failed_before
+    return isinstance(error, TransientFailure) and not isinstance(error, MeetingRefusal)
+
+
+def decide_refusal(
+    record: ConferenceRecord,
+    error: BundleError,
+    *,
+    deleting: bool,
+    now: datetime,
+    failed_before: bool = False,
+) -> RefusalDecision:
+    """The provider refused to update (or delete) the record's meeting: what now?
+
+    ``failed_before``: the previous provider call of this pass was a 5xx on another
+    meeting (:class:`~shared.errors.MeetingCallFailed`).
+    See docs/sync-model.md#decide_refusal.
+    """
+    reason = f"{type(error).__name__}: {error}"
+    if is_provider_wide(error, failed_before=failed_before):
+        setting = error.setting if isinstance(error, ProviderAccountFailure) else None
+        return StopPass(reason, setting)
+    state = RecordState.DELETE_PENDING if deleting else RecordState.RETRY_PENDING
+    attempts = (record.retry_count if record.state is state else 0) + 1
+    tied_to_meeting = isinstance(error, MeetingRefusal | MeetingCallFailed)
+    if not deleting and (not tied_to_meeting or attempts > MAX_UPDATE_ATTEMPTS):
+        given_up = tied_to_meeting  # else: the host unknown, the meeting gone, ...
+        if given_up:
+            reason = f"given up after {MAX_UPDATE_ATTEMPTS} attempts: {reason}"
+        ready = BACK_TO_READY if record.state is not RecordState.READY else {}
+        return Refused(reason, {**ready, "lastError": reason}, given_up=given_up)
+    hint = error.retry_after if isinstance(error, TransientFailure) else None
+    return RetryLater(state, now + retry_delay(attempts, hint), attempts, reason)

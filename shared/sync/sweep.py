@@ -13,7 +13,10 @@ sweep and a push message) never work on one calendar together. Tasks:
 3. safety-net sync of calendars not synced within the interval (messages can be
    dropped), tearing down calendars that no longer have any record;
 4. remove conferences never saved onto their event (placeholders whose event never
-   appeared: 404 after the configured age), deleting their meetings.
+   appeared: 404 after the configured age), deleting their meetings;
+5. resume calendars that backed off after Calendar's quota ran out (``quotaRetryAt``);
+6. try again the changes the provider refused for now (records in ``retry_pending`` or
+   ``delete_pending`` whose ``retryAt`` passed), under their calendar's lease.
 
 Calendars whose watch or access fails are recorded with the reason
 (``watch_failed`` / ``access_revoked``) and only looked at again after the interval.
@@ -34,12 +37,18 @@ from typing import Any
 from shared.clock import utcnow
 from shared.conferences.carried import carries
 from shared.config import Settings
-from shared.errors import BundleError, DeploymentMisconfigured, NotFound, TransientFailure
+from shared.errors import (
+    BundleError,
+    DeploymentMisconfigured,
+    NotFound,
+    QuotaExhausted,
+    TransientFailure,
+)
 from shared.google.calendar_api import CalendarApi
 from shared.state.calendars import CalendarState, CalendarStore, SetupState
 from shared.state.channels import Channel, ChannelStore
-from shared.state.conferences import ConferenceRecord, ConferenceStore
-from shared.state.leases import LeaseStore, SyncLease
+from shared.state.conferences import ConferenceRecord, ConferenceStore, RecordState
+from shared.state.leases import NO_FENCE, LeaseFence, LeaseNoLongerHeld, LeaseStore, SyncLease
 from shared.structured_logging import fields
 from shared.sync.access import SyncAccess
 from shared.sync.changes import ChangeHandler, PassStats
@@ -96,6 +105,8 @@ class Sweep:
             "failed": 0,
             "busy": 0,
             "deferred": 0,
+            "quota_resumed": 0,
+            "retried": 0,
         }
         # Stop taking work in time: a sweep that Cloud Run cuts off at its timeout would
         # leave a lease behind (docs/sync-model.md#the-sweep).
@@ -106,6 +117,8 @@ class Sweep:
             self._finish_setups,
             self._safety_sync,
             self._abandoned,
+            self._resume_after_quota,
+            self._retry_records,
         )
         try:
             for task in tasks:
@@ -137,6 +150,12 @@ class Sweep:
                 work(lease)
             except DeploymentMisconfigured:
                 raise  # not this calendar's failure: nothing is recorded on it
+            except QuotaExhausted as err:
+                # Calendar refuses this calendar for long: no pass now (not even for the
+                # messages that arrived meanwhile); the back-off's end resumes it.
+                report["failed"] += 1
+                self._record_failure(calendar_id, err)
+                return
             except BundleError as err:
                 report["failed"] += 1
                 self._record_failure(calendar_id, err)
@@ -151,9 +170,15 @@ class Sweep:
             self._lease_store.release_lease(lease)
 
     def _record_failure(self, calendar_id: str, err: BundleError) -> None:
-        """Recorded, and pushed to the back of every queue it was in (due times later)."""
+        """Recorded, and pushed to the back of every queue it was in (due times later:
+        ten minutes, or the back-off of an exhausted Calendar quota)."""
         now = self._now()
+        retry = SWEEP_RETRY
         changes: dict[str, Any] = {"lastSyncError": str(err), "lastSyncAt": now}
+        quota = err if isinstance(err, QuotaExhausted) else None
+        if quota is not None:
+            retry = timedelta(seconds=quota.retry_after or quota.BACK_OFF_SECONDS)
+            changes["quotaRetryAt"] = now + retry
         with contextlib.suppress(BundleError):
             current = self._calendar_store.get_calendar(calendar_id)
             state = None if isinstance(err, TransientFailure) else setup_state_for(err)
@@ -164,16 +189,19 @@ class Sweep:
                 )
                 return
             if current is not None and current.setup_state is SetupState.PENDING:
-                changes["setupDueAt"] = now + SWEEP_RETRY
+                changes["setupDueAt"] = now + retry
             elif current is not None and current.setup_state is SetupState.READY:
-                changes["renewAt"] = now + SWEEP_RETRY  # only if renewal was due
+                changes["renewAt"] = now + retry  # only if renewal was due
                 if current.renew_at is not None and current.renew_at > now:
                     changes.pop("renewAt")
             elif current is not None and current.setup_state is SetupState.ACCESS_REVOKED:
-                changes["accessRetryAt"] = now + SWEEP_RETRY  # a retry that failed for now
+                changes["accessRetryAt"] = now + retry  # a retry that failed for now
             self._calendar_store.update_calendar(calendar_id, changes)
+        if quota is not None and quota.recorded:
+            return  # the pass that met it logged the back-off: once is enough
+        message = "Calendar quota exhausted; the calendar backs off" if quota else None
         logger.warning(
-            "sweep could not finish a calendar",
+            message or "sweep could not finish a calendar",
             extra=fields(calendar_id=calendar_id, error=type(err).__name__, reason=str(err)),
         )
 
@@ -231,7 +259,7 @@ class Sweep:
         state = lease.calendar
         if not state.sync_token:
             self._calendar_store.set_state(state.calendar_id, SetupState.PENDING)
-            self.finish_setup(state)
+            self.finish_setup(state, self._lease_store.fence(lease))
             return None
         # Ready again with the kept token; a new channel at once (the renewal task runs
         # next), since the old one may have died with the access. Then catch up.
@@ -323,12 +351,12 @@ class Sweep:
                     return
                 if fresh.setup_due_at is not None and fresh.setup_due_at > now:
                     return  # tried by another sweep meanwhile
-                self.finish_setup(lease.calendar)
+                self.finish_setup(lease.calendar, self._lease_store.fence(lease))
                 report["set_up"] += 1
 
             self._with_lease(calendar_state.calendar_id, report, finish)
 
-    def finish_setup(self, calendar_state: CalendarState) -> None:
+    def finish_setup(self, calendar_state: CalendarState, fence: LeaseFence = NO_FENCE) -> None:
         """Channel if none is live, first token, then catch up on the mapped events."""
         channels = self._channel_store.channels_of(calendar_state.calendar_id)
         active = [
@@ -348,7 +376,7 @@ class Sweep:
         )
         # Changes made before this token are not in any incremental sync: read each
         # mapped event once so that none is missed.
-        stats = PassStats()
+        stats = PassStats(fence=fence)
         for record in self._conference_store.for_calendar(calendar_state.calendar_id):
             self._catch_up(calendar_state, record, stats)
         done: dict[str, Any] = {"syncToken": token, "lastSyncAt": self._now()}
@@ -383,7 +411,11 @@ class Sweep:
 
                 self._with_lease(calendar_state.calendar_id, report, tear_down)
                 continue
-            if calendar_state.setup_state is not SetupState.READY:
+            if calendar_state.setup_state is not SetupState.READY or calendar_state.backs_off(
+                self._now()
+            ):
+                # Not synced now (its own queue resumes a calendar that backs off): it
+                # leaves this batch until its next interval.
                 self._calendar_store.update_calendar(
                     calendar_state.calendar_id, {"lastSyncAt": self._now()}
                 )
@@ -481,3 +513,90 @@ class Sweep:
 
     def _delete_meeting(self, record: ConferenceRecord) -> None:
         self._handler.delete_meeting_of(record)
+
+    # -- 5. calendars that backed off after Calendar's quota ran out -----------------------
+    def _resume_after_quota(self, report: dict[str, int]) -> None:
+        """Calendars whose ``quotaRetryAt`` passed leave the queue and get a pass, which
+        serves the messages counted meanwhile (a message after the back-off may have
+        run one already: the second only lists what changed since)."""
+        now = self._now()
+        for calendar_state in self._batch("quotaRetryAt", "<=", now):
+
+            def resume(lease: SyncLease) -> None:
+                fresh = lease.calendar  # read under the lease: another sweep may be done
+                due = fresh.quota_retry_at
+                if due is None or due > now:
+                    return
+                self._calendar_store.end_back_off(fresh.calendar_id)
+                if fresh.setup_state is SetupState.READY:
+                    logger.info(
+                        "Calendar quota back-off over: sync resumed",
+                        extra=fields(calendar_id=fresh.calendar_id),
+                    )
+                    self._leased_sync.sync_under_lease(lease, deadline=self._deadline)
+                    report["quota_resumed"] += 1
+
+            self._with_lease(calendar_state.calendar_id, report, resume)
+
+    # -- 6. changes the provider refused for now --------------------------------------------
+    def _retry_records(self, report: dict[str, int]) -> None:
+        """Records whose ``retryAt`` passed, oldest first, a calendar at a time under its
+        lease: the change is tried again (docs/sync-model.md#record-states). A step that
+        fails moves the record's ``retryAt`` on, so failures never hold the batch."""
+        now = self._now()
+        by_calendar: dict[str, list[ConferenceRecord]] = {}
+        for record in self._conference_store.due("retryAt", now, self._settings.sweep_batch_size):
+            by_calendar.setdefault(record.key.calendar_id, []).append(record)
+        for calendar_id, waiting in by_calendar.items():
+            if self._calendar_store.get_calendar(calendar_id) is None:
+                # Nobody syncs this calendar (no lease to take): tried again later.
+                for record in waiting:
+                    self._put_off(record, now, "no sync record for its calendar")
+                continue
+
+            def retry(lease: SyncLease, waiting: list[ConferenceRecord] = waiting) -> None:
+                stats = PassStats(fence=self._lease_store.fence(lease))
+                for record in waiting:
+                    if self._clock() >= self._deadline:
+                        report["deferred"] += 1  # still due: the next sweep takes it
+                        continue
+                    self._retry_record(lease, record, stats, now, report)
+
+            self._with_lease(calendar_id, report, retry)
+
+    def _retry_record(
+        self,
+        lease: SyncLease,
+        record: ConferenceRecord,
+        stats: PassStats,
+        now: datetime,
+        report: dict[str, int],
+    ) -> None:
+        fresh = self._conference_store.get(record.key)  # read under the lease
+        if fresh is None or not fresh.state.waits or not fresh.due(now):
+            return  # done or tried meanwhile (a pass that listed its event)
+        calendar_state = lease.calendar
+        if fresh.state is RecordState.RETRY_PENDING and (
+            calendar_state.setup_state is not SetupState.READY or calendar_state.backs_off(now)
+        ):
+            why = "backing off" if calendar_state.backs_off(now) else calendar_state.setup_state
+            self._put_off(fresh, now, f"its calendar is {why}")
+            return  # its event cannot be read now; a delete needs no Calendar call
+        try:
+            self._handler.retry_due(calendar_state, fresh, stats)
+            report["retried"] += 1
+        except (DeploymentMisconfigured, LeaseNoLongerHeld, QuotaExhausted):
+            raise  # the whole deployment, the lease or the calendar: the caller's to handle
+        except BundleError as err:
+            report["failed"] += 1
+            self._put_off(fresh, now, str(err))
+
+    def _put_off(self, record: ConferenceRecord, now: datetime, reason: str) -> None:
+        """A retry that could not be tried now: its ``retryAt`` moves on (no attempt
+        counted), so that it never holds the batch."""
+        logger.warning(
+            "could not try a waiting change again",
+            extra=fields(doc=record.key.doc_id, state=record.state.value, reason=reason),
+        )
+        with contextlib.suppress(BundleError):
+            self._conference_store.update(record.key, {"retryAt": now + SWEEP_RETRY})

@@ -230,6 +230,48 @@ def test_list_json_from_the_command_line(db: firestore.Client) -> None:
     assert rows["orphan@example.com"]["syncUser"] is None
 
 
+def test_list_shows_changes_waiting_and_refused_and_a_calendar_backing_off(
+    db: firestore.Client,
+) -> None:
+    now = datetime.now(UTC)
+    seed_calendar(
+        db, "busy@example.com", ALICE, setupState="ready", quotaRetryAt=now + timedelta(hours=1)
+    )
+    store = ConferenceStore(db)
+    for event_id, changes in (
+        ("u1", {"state": "retry_pending", "retryAt": now, "retryCount": 2, "lastError": "busy"}),
+        ("u2", {"state": "retry_pending", "retryAt": now, "retryCount": 1, "lastError": "5xx"}),
+        ("d1", {"state": "delete_pending", "retryAt": now, "retryCount": 9, "lastError": "busy"}),
+        ("r1", {"lastError": "given up after 8 attempts: MeetingRefused"}),
+        ("ok", {}),
+    ):
+        seed_conference(db, "busy@example.com", event_id)
+        if changes:
+            store.update(ConferenceKey("busy@example.com", event_id, "1"), changes)
+
+    status, out, _ = run_main("list")
+    result = run_cli(
+        "list",
+        "--json",
+        env={
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "FIRESTORE_EMULATOR_HOST": os.environ["FIRESTORE_EMULATOR_HOST"],
+        },
+    )
+
+    assert status == 0
+    [row] = [line for line in out.splitlines() if line.startswith("busy@example.com")]
+    assert "ok, backing off" in row
+    assert row.split()[-4:] == ["2/1", "1", "4", "-"]  # waiting updates/deletes, refused, confs
+    assert "2 update(s) and 1 delete(s) waiting to be tried again" in out
+    assert "1 change(s) refused for good" in out
+    assert result.returncode == 0, result.stderr
+    [listed] = json.loads(result.stdout)
+    assert listed["state"] == "ok, backing off"
+    assert (listed["retryPending"], listed["deletePending"], listed["refused"]) == (2, 1, 1)
+    assert listed["conferences"] == 4  # ready and retry_pending: their meetings follow events
+
+
 def test_list_of_nothing(db: firestore.Client) -> None:
     status, out, _ = run_main("list")
 

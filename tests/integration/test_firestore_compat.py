@@ -9,7 +9,12 @@ checked against the formulas earlier releases used, written out here on their ow
 Fields added since (documents without them stay readable): ``calendars.messagesServed``;
 ``calendars.accessRetryAt`` and ``calendars.accessRetries`` (written on ``access_revoked``
 calendars only and removed when they leave that state, so the scenario's documents, and
-the fixture, do not carry them).
+the fixture, do not carry them); ``calendars.quotaRetryAt`` (written only when Calendar's
+quota ran out, removed when the sweep resumes the calendar); ``conferences.retryAt`` and
+``conferences.retryCount`` with the ``state`` values ``retry_pending`` and
+``delete_pending`` (written only on a record whose change the provider refused for now;
+``retryAt`` None and ``retryCount`` 0 once it is applied), so neither the scenario nor
+the fixture carries them. A record read without them is ``ready`` with nothing waiting.
 
 Not stored: ``fixedTime`` (``MeetingSpec.as_record`` holds it only for the covering spec
 of a shared meeting, which goes to the provider; a record keeps its own event's spec, so

@@ -565,6 +565,147 @@ def test_zoom_down_during_sync_answers_503_then_applies_the_change(zoom_stack: Z
     )
 
 
+def second_conference(stack: ZoomStack) -> Scenario:
+    return conference_on_event(
+        stack, body=timed_event("Review", "2030-03-05T10:00:00", "2030-03-05T11:00:00")
+    )
+
+
+def make_due(stack: ZoomStack, scenario: Scenario) -> None:
+    key_fields = mapping(stack, ALICE, scenario.event_id)
+    [doc] = [
+        d
+        for d in stack.db.collection("conferences").stream()
+        if (d.to_dict() or {}).get("eventId") == key_fields["eventId"]
+    ]
+    doc.reference.update({"retryAt": datetime.now(UTC) - timedelta(seconds=1)})
+
+
+def break_account(stack: ZoomStack, how: str) -> None:
+    if how == "credentials":  # the app's secret rotated on Zoom, or the app deactivated
+        stack.zoom.add_account(ACCOUNT_ID, CLIENT_ID, "rotated-secret-0d4a")
+        stack.zoom.expire_tokens()
+    elif how == "scope":  # the app lost a scope (Zoom code 4711)
+        stack.zoom.set_scopes(CLIENT_ID, ("meeting:read:admin", "user:read:admin"))
+    else:  # every token refused as soon as issued (401, code 124, again)
+        stack.zoom.set_token_ttl(0)
+        stack.zoom.expire_tokens()
+
+
+def fix_account(stack: ZoomStack, how: str) -> None:
+    if how == "credentials":
+        stack.zoom.add_account(ACCOUNT_ID, CLIENT_ID, CLIENT_SECRET)
+    elif how == "scope":
+        stack.zoom.set_scopes(CLIENT_ID, ("meeting:write:admin", "meeting:read:admin"))
+    else:
+        stack.zoom.set_token_ttl(3600)
+
+
+@pytest.mark.parametrize(
+    ("how", "setting"),
+    [
+        pytest.param("credentials", "ZOOM_CLIENT_SECRET", id="invalid-client"),
+        pytest.param("scope", "meeting:update:meeting:admin", id="scope-missing"),
+        pytest.param("token", "ZOOM_API_BASE", id="persistent-124"),
+    ],
+)
+def test_an_account_level_zoom_failure_pauses_sync_and_loses_no_change(
+    zoom_stack: ZoomStack, how: str, setting: str
+) -> None:
+    scenario = conference_on_event(zoom_stack)
+    meeting_id = scenario.conference["conferenceId"]
+    token_before = zoom_stack.docs("calendars")[0]["syncToken"]
+    break_account(zoom_stack, how)
+
+    edit(scenario, moved("2030-03-06T09:00:00", "2030-03-06T10:00:00"))
+    settle(zoom_stack)
+
+    deliveries = zoom_stack.calendar.control.deliveries(calendar_id=ALICE)
+    refused = [d for d in deliveries if d.status == 503]
+    assert refused  # Calendar's retries answered 503 too: the token is kept
+    assert zoom_stack.docs("calendars")[0]["syncToken"] == token_before
+    record = mapping(zoom_stack, ALICE, scenario.event_id)
+    assert (record["state"], record.get("lastError")) == ("ready", None)  # no event blamed
+    lines = zoom_stack.recent_log_lines(zoom_stack.sync)
+    paused = [
+        line
+        for line in lines
+        if line["message"] == "conferencing account refused for every meeting; sync paused"
+    ]
+    assert len(paused) == len(refused)  # one ERROR per pass, not one per event
+    assert all(line["severity"] == "ERROR" and setting in line["setting"] for line in paused)
+    assert not [line for line in lines if line["message"] == "change not applied to the meeting"]
+    assert zoom_stack.applied("update") == []
+
+    fix_account(zoom_stack, how)
+    zoom_stack.db.collection("calendars").document(calendar_doc_id(ALICE)).update(
+        {"lastSyncAt": datetime.now(UTC) - timedelta(hours=2)}
+    )
+    assert sweep(zoom_stack)["synced"] == 1  # the sweep tries again, from the kept token
+
+    [update] = zoom_stack.applied("update")
+    assert update.body["start_time"] == "2030-03-06T09:00:00"
+    assert zoom_stack.meeting(meeting_id)["start_time"] == "2030-03-06T08:00:00Z"
+
+
+def test_a_meeting_in_progress_is_updated_once_it_ends_while_the_others_go_on(
+    zoom_stack: ZoomStack,
+) -> None:
+    live = conference_on_event(zoom_stack)
+    other = second_conference(zoom_stack)
+    zoom_stack.zoom.set_meeting_state(live.conference["conferenceId"], "started")
+    zoom_stack.calendar.control.drop_next_messages(ALICE, 1)
+    edit(live, {"summary": "Live renamed"})
+    edit(other, {"summary": "Review renamed"})
+    settle(zoom_stack)
+
+    updates = {(c.status, c.body.get("topic")) for c in zoom_stack.zoom_calls("update")} - {
+        (401, "Live renamed"),
+        (401, "Review renamed"),
+    }  # a token refreshed on the way
+    assert updates == {(400, "Live renamed"), (204, "Review renamed")}  # in one pass
+    waiting = mapping(zoom_stack, ALICE, live.event_id)
+    assert (waiting["state"], waiting["retryCount"]) == ("retry_pending", 1)
+    assert "3002" in waiting["lastError"]
+    deliveries = zoom_stack.calendar.control.deliveries(calendar_id=ALICE)
+    assert all(d.status == 200 for d in deliveries if d.outcome != "dropped")  # no 503 loop
+
+    zoom_stack.zoom.set_meeting_state(live.conference["conferenceId"], "waiting")
+    make_due(zoom_stack, live)
+    assert sweep(zoom_stack)["retried"] == 1
+
+    assert zoom_stack.meeting(live.conference["conferenceId"])["topic"] == "Live renamed"
+    assert mapping(zoom_stack, ALICE, live.event_id)["state"] == "ready"
+
+
+def test_a_delete_zoom_refuses_in_progress_is_retried_and_done_once_the_meeting_ended(
+    zoom_stack: ZoomStack,
+) -> None:
+    scenario = conference_on_event(zoom_stack)
+    meeting_id = scenario.conference["conferenceId"]
+    zoom_stack.zoom.set_meeting_state(meeting_id, "started")
+
+    scenario.user.delete(ALICE, scenario.event_id)
+    settle(zoom_stack)
+
+    waiting = mapping(zoom_stack, ALICE, scenario.event_id)
+    assert (waiting["state"], waiting["retryCount"]) == ("delete_pending", 1)
+    assert waiting["retryAt"] > datetime.now(UTC) + timedelta(minutes=14)  # Zoom's busy hint
+    assert all(d.status == 200 for d in zoom_stack.calendar.control.deliveries(calendar_id=ALICE))
+    make_due(zoom_stack, scenario)
+    assert sweep(zoom_stack)["retried"] == 1  # still in progress: never dropped
+    assert mapping(zoom_stack, ALICE, scenario.event_id)["retryCount"] == 2
+
+    zoom_stack.zoom.set_meeting_state(meeting_id, "ended")
+    make_due(zoom_stack, scenario)
+    assert sweep(zoom_stack)["retried"] == 1
+
+    assert mapping(zoom_stack, ALICE, scenario.event_id) == {}
+    answered = [c.status for c in zoom_stack.zoom_calls("delete") if c.status != 401]
+    assert answered == [400, 400, 400]  # 3002, 3002, then 3007: ended, counted as deleted
+    assert zoom_stack.meeting(meeting_id)["status"] == "waiting"  # Zoom keeps an ended one
+
+
 # -- secrets ---------------------------------------------------------------------------
 
 

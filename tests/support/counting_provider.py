@@ -5,9 +5,15 @@ It behaves like the Jitsi provider and records every call in the Firestore emula
 (collection ``_test_provider_calls``), so tests in another process can count them.
 Faults are scripted through the document ``_test_provider/faults``:
 ``{"<op>": {"mode": "transient" | "permanent" | "access" | "crash" | "rotate" |
-"unconfirmed" | "invalid",
-"remaining": N}, "delay": seconds}``. ``crash`` ends the process on the spot, as a crash
-would; ``rotate`` makes an update return new join details (for write-back tests).
+"unconfirmed" | "invalid" | "busy" | "limit" | "refused" | "server" | "account",
+"remaining": N, "meetingId": id, "retryAfter": seconds}, "delay": seconds}``. ``crash``
+ends the process on the spot, as a crash would; ``rotate`` makes an update return new
+join details (for write-back tests). The refusals of ``shared/errors.py``: ``busy``
+(MeetingBusy, a meeting in progress), ``limit`` (HostLimitReached, the host's daily
+limit), ``refused`` (MeetingRefused), ``server`` (MeetingCallFailed, a 5xx on the
+meeting) and ``account`` (ProviderAccountFailure, ``setting`` TEST_PROVIDER_SECRET);
+``retryAfter`` is their hint. With ``meetingId`` a fault hits only that meeting's calls
+(and only they spend ``remaining``).
 """
 
 from __future__ import annotations
@@ -20,13 +26,24 @@ from google.cloud import firestore
 
 from shared.conferences.solutions import Solution
 from shared.config import Settings
-from shared.errors import AccessDenied, CreationUnconfirmed, PermanentFailure, TransientFailure
+from shared.errors import (
+    AccessDenied,
+    CreationUnconfirmed,
+    HostLimitReached,
+    MeetingBusy,
+    MeetingCallFailed,
+    MeetingRefused,
+    PermanentFailure,
+    ProviderAccountFailure,
+    TransientFailure,
+)
 from shared.providers.base import Meeting, MeetingSpec
 from shared.providers.jitsi import JitsiProvider
 from shared.state.firestore_client import firestore_client
 
 CALLS = "_test_provider_calls"
 FAULTS = ("_test_provider", "faults")
+ACCOUNT_SETTING = "TEST_PROVIDER_SECRET"
 
 
 class CountingProvider:
@@ -42,24 +59,28 @@ class CountingProvider:
         record.pop("placeholder")
         return record
 
-    def _fault(self, op: str) -> str | None:
+    def _fault(self, op: str, meeting_id: str | None = None) -> str | None:
         ref = self._client.collection(FAULTS[0]).document(FAULTS[1])
 
         @firestore.transactional
-        def take(transaction: Any) -> tuple[str | None, float]:
+        def take(transaction: Any) -> tuple[str | None, float, float | None]:
             snapshot = ref.get(transaction=transaction)
             data = snapshot.to_dict() if snapshot.exists else None
             if not data:
-                return None, 0.0
+                return None, 0.0, None
             delay = float(data.get("delay", 0.0))
             fault = data.get(op)
             if not fault or int(fault.get("remaining", 0)) <= 0:
-                return None, delay
+                return None, delay, None
+            target = fault.get("meetingId")
+            if target is not None and str(target) != str(meeting_id):
+                return None, delay, None
             transaction.update(ref, {f"{op}.remaining": int(fault["remaining"]) - 1})
-            return str(fault["mode"]), delay
+            hint = fault.get("retryAfter")
+            return str(fault["mode"]), delay, None if hint is None else float(hint)
 
-        taken: tuple[str | None, float] = take(self._client.transaction())
-        mode, delay = taken
+        taken: tuple[str | None, float, float | None] = take(self._client.transaction())
+        mode, delay, retry_after = taken
         if delay:
             time.sleep(delay)
         if mode == "crash":
@@ -70,6 +91,19 @@ class CountingProvider:
             raise PermanentFailure(f"test provider: {op} refused")
         if mode == "access":
             raise AccessDenied(f"test provider: host unknown for {op}")
+        if mode == "busy":
+            raise MeetingBusy(f"test provider: meeting in progress ({op})", retry_after)
+        if mode == "limit":
+            raise HostLimitReached(f"test provider: the host's daily limit ({op})", retry_after)
+        if mode == "refused":
+            raise MeetingRefused(f"test provider: {op} of the meeting refused")
+        if mode == "server":
+            raise MeetingCallFailed(f"test provider: {op} of the meeting answered 500", retry_after)
+        if mode == "account":
+            raise ProviderAccountFailure(
+                f"test provider: the account refused ({op}): check {ACCOUNT_SETTING}",
+                setting=ACCOUNT_SETTING,
+            )
         return mode
 
     def _record(self, op: str, **details: Any) -> None:
@@ -102,7 +136,7 @@ class CountingProvider:
     def update(
         self, meeting_id: str, spec: MeetingSpec, solution: Solution, host_email: str
     ) -> Meeting:
-        mode = self._fault("update")
+        mode = self._fault("update", meeting_id)
         self._record("update", meetingId=meeting_id, spec=spec.as_record())
         meeting = self._inner.update(meeting_id, spec, solution, host_email)
         if mode == "rotate":
@@ -111,7 +145,7 @@ class CountingProvider:
         return meeting
 
     def delete(self, meeting_id: str) -> None:
-        self._fault("delete")
+        self._fault("delete", meeting_id)
         self._record("delete", meetingId=meeting_id)
 
 

@@ -99,10 +99,27 @@ class Stack:
         calls = sorted(self.docs(CALLS), key=lambda call: float(call["at"]))
         return [c for c in calls if op is None or c["op"] == op]
 
-    def fault(self, op: str, mode: str, remaining: int = 1, delay: float = 0.0) -> None:
-        self.db.collection(FAULTS[0]).document(FAULTS[1]).set(
-            {op: {"mode": mode, "remaining": remaining}, "delay": delay}, merge=True
-        )
+    def fault(
+        self,
+        op: str,
+        mode: str,
+        remaining: int = 1,
+        delay: float = 0.0,
+        *,
+        meeting_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Script the counting provider (modes: ``tests/support/counting_provider.py``);
+        ``meeting_id``: only that meeting's calls; ``retry_after``: a refusal's hint."""
+        fault: dict[str, Any] = {"mode": mode, "remaining": remaining}
+        if meeting_id is not None:
+            fault["meetingId"] = meeting_id
+        if retry_after is not None:
+            fault["retryAfter"] = retry_after
+        # The op's fault is replaced whole (merge=True would keep an earlier meetingId).
+        ref = self.db.collection(FAULTS[0]).document(FAULTS[1])
+        ref.set({"delay": delay}, merge=True)
+        ref.update({op: fault})
 
     def state_written(self) -> bool:
         """True when any product state exists (conferences, calendars, channels)."""

@@ -113,7 +113,16 @@ class ZoomStack(Stack):
     def provider_calls(self, op: str | None = None) -> list[dict[str, Any]]:
         raise NotImplementedError("the Zoom stack has no counting provider: use zoom_calls()")
 
-    def fault(self, op: str, mode: str, remaining: int = 1, delay: float = 0.0) -> None:
+    def fault(
+        self,
+        op: str,
+        mode: str,
+        remaining: int = 1,
+        delay: float = 0.0,
+        *,
+        meeting_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         raise NotImplementedError("the Zoom stack has no counting provider: use zoom.inject()")
 
     # -- logs ------------------------------------------------------------------------

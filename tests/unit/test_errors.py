@@ -9,10 +9,12 @@ from shared.errors import (
     CreationUnconfirmed,
     HostLimitReached,
     MeetingBusy,
+    MeetingCallFailed,
     MeetingRefusal,
     MeetingRefused,
     PermanentFailure,
     ProviderAccountFailure,
+    QuotaExhausted,
     TransientFailure,
 )
 
@@ -25,6 +27,8 @@ from shared.errors import (
         (MeetingRefused("invalid fields"), False, True),
         (ProviderAccountFailure("credentials refused", setting="ZOOM_CLIENT_ID"), False, False),
         (CreationUnconfirmed("answer lost"), True, False),
+        (MeetingCallFailed("HTTP 500"), True, False),
+        (QuotaExhausted("quotaExceeded"), True, False),
     ],
 )
 def test_each_kind_refines_the_kind_it_replaces(
@@ -50,3 +54,10 @@ def test_an_account_failure_names_the_setting_to_check() -> None:
 
     assert failure.setting == "ZOOM_CLIENT_SECRET"
     assert str(failure) == "Zoom refused the credentials"
+
+
+def test_an_exhausted_calendar_quota_backs_off_for_long() -> None:
+    quota = QuotaExhausted("Calendar events.list answered 403 (quotaExceeded)")
+
+    assert quota.retry_after == QuotaExhausted.BACK_OFF_SECONDS == 3600.0
+    assert quota.recorded is False

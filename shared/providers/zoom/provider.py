@@ -68,7 +68,10 @@ Errors
     meeting has ended) -> done for a delete (nobody can join it any more; Zoom removes it
     when it expires), :class:`~shared.errors.MeetingRefused` for an update; the host's
     daily limit (429 with ``X-RateLimit-Type: Daily-limit``) ->
-    :class:`~shared.errors.HostLimitReached` with ``retry_after``; account-level failures
+    :class:`~shared.errors.HostLimitReached` with ``retry_after``; a 5xx on a meeting's
+    own update, read or delete, once the retries ran out ->
+    :class:`~shared.errors.MeetingCallFailed` (that meeting's failure, or the service's:
+    sync tells them apart); account-level failures
     -> :class:`~shared.errors.ProviderAccountFailure` with ``setting`` naming what to
     check: refused credentials at the token endpoint (400/401, e.g. ``invalid_client``;
     also what a deactivated app gets, though Zoom does not document that answer), any
@@ -142,6 +145,7 @@ from shared.errors import (
     HostLimitReached,
     InvalidConferenceData,
     MeetingBusy,
+    MeetingCallFailed,
     MeetingRefused,
     NotFound,
     PermanentFailure,
@@ -631,7 +635,13 @@ class ZoomProvider:
         refreshed = [False]
         response = retry_transient(
             lambda: self._attempt(
-                operation, method, path, refreshed, json_body=json_body, params=params
+                operation,
+                method,
+                path,
+                refreshed,
+                json_body=json_body,
+                params=params,
+                meeting_call=True,
             ),
             what=f"zoom {operation}",
             budget_seconds=self._max_retry_seconds,
@@ -654,10 +664,12 @@ class ZoomProvider:
         *,
         json_body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        meeting_call: bool = False,
     ) -> requests.Response:
         """One call: the token, renewed once per call (``refreshed``) when Zoom answers
         401; TransientFailure for what may pass (see :meth:`_send`), any other answer is
-        returned."""
+        returned. ``meeting_call``: a call about one meeting (its 5xx is a
+        :class:`~shared.errors.MeetingCallFailed`)."""
         while True:
             token = self._access_token()
             response = self._send(
@@ -668,6 +680,7 @@ class ZoomProvider:
                 json_body=json_body,
                 params=params,
                 changes=method != "GET",
+                meeting_call=meeting_call,
             )
             if (
                 response.status_code == 401
@@ -713,13 +726,15 @@ class ZoomProvider:
         params: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         changes: bool = False,
+        meeting_call: bool = False,
     ) -> requests.Response:
         """One HTTP request; TransientFailure for what may pass on retry (5xx, 429,
         timeouts, connection errors), any other answer is returned. For a request that
         ``changes`` something, a failure after which Zoom may have done it anyway (an
         answer that never came, a 5xx) is a :class:`_MaybeDone`; a 429 and a connection
         never made are not. The host's daily limit is
-        :class:`~shared.errors.HostLimitReached`."""
+        :class:`~shared.errors.HostLimitReached`; a 5xx on a ``meeting_call``, a
+        :class:`~shared.errors.MeetingCallFailed`."""
         maybe = _MaybeDone if changes else TransientFailure
         try:
             response = self._session().request(
@@ -760,6 +775,10 @@ class ZoomProvider:
                     f"the host's daily limit of Zoom meeting creates and updates is reached "
                     f"({operation}: HTTP 429)",
                     retry_after,
+                )
+            if status >= 500 and meeting_call:
+                raise MeetingCallFailed(
+                    f"Zoom answered {operation} of the meeting with HTTP {status}", retry_after
                 )
             failure = TransientFailure if status == 429 else maybe
             raise failure(f"Zoom answered {operation} with HTTP {status}", retry_after)

@@ -17,6 +17,7 @@ from shared.creation.decisions import (
     ANOTHER_CREATION_RUNNING,
     CONCURRENT_CREATION_FAILED,
     CONCURRENT_CREATION_SLOW,
+    MEETING_BEING_DELETED,
     NOT_A_WRITER,
     PRIVATE_EVENT,
     TAKEN_OVER_WHILE_WORKING,
@@ -130,6 +131,14 @@ def test_a_known_solution_goes_on() -> None:
         pytest.param(None, None, id="nothing-yet-goes-on"),
         pytest.param(RESERVATION, None, id="reservation-goes-on"),
         pytest.param(READY, AnswerAgain(DATA), id="ready-answered-again"),
+        pytest.param(
+            replace(READY, state=RecordState.RETRY_PENDING),
+            AnswerAgain(DATA),
+            id="update-waiting-answered-again",
+        ),
+        pytest.param(
+            replace(READY, state=RecordState.DELETE_PENDING), None, id="delete-waiting-goes-on"
+        ),
     ],
 )
 def test_decide_existing(existing: ConferenceRecord | None, expected: AnswerAgain | None) -> None:
@@ -177,6 +186,20 @@ def test_spec_for(event: dict[str, Any] | None, placeholder: bool, title: str, z
         ),
         pytest.param(READY, NOW, False, AnswerAgain(DATA), id="winner-done"),
         pytest.param(READY, NOW, True, AnswerAgain(DATA), id="winner-done-at-deadline"),
+        pytest.param(
+            replace(READY, state=RecordState.RETRY_PENDING),
+            NOW,
+            False,
+            AnswerAgain(DATA),
+            id="update-waiting-answered-again",
+        ),
+        pytest.param(
+            replace(READY, state=RecordState.DELETE_PENDING),
+            NOW,
+            False,
+            Refusal(T.TEMPORARY, "the event's previous meeting is still being deleted"),
+            id="delete-waiting-temporary",
+        ),
         pytest.param(RESERVATION, NOW, False, KeepWaiting(), id="winner-working"),
         pytest.param(
             RESERVATION,
@@ -217,6 +240,7 @@ def test_decide_while_waiting(
         pytest.param(CONCURRENT_CREATION_SLOW, id="concurrent-creation-slow"),
         pytest.param(ANOTHER_CREATION_RUNNING, id="another-creation-running"),
         pytest.param(TAKEN_OVER_WHILE_WORKING, id="taken-over-while-working"),
+        pytest.param(MEETING_BEING_DELETED, id="meeting-being-deleted"),
     ],
 )
 def test_losing_a_race_with_another_call_is_temporary(refusal: Refusal) -> None:
@@ -248,8 +272,10 @@ def test_waiting_never_takes_over_a_live_lease_nor_waits_past_the_deadline(
 
     decision = decide_while_waiting(current, now=NOW, out_of_time=out_of_time)
 
-    if state is RecordState.READY:
+    if state.follows_event:
         assert decision == AnswerAgain(current.conference_data)
+    elif state is RecordState.DELETE_PENDING:
+        assert decision is MEETING_BEING_DELETED
     elif isinstance(decision, TakeOver):
         assert expires is not None
         assert expires <= NOW

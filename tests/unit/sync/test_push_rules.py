@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -117,9 +118,15 @@ def test_answer_for_channel(channel: Channel | None, msg: PushMessage, expected:
     assert answer_for_channel(channel, msg) == expected
 
 
-def calendar(state: SetupState) -> CalendarState:
+NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def calendar(state: SetupState, quota_retry_at: datetime | None = None) -> CalendarState:
     return CalendarState(
-        calendar_id="team@example.com", sync_user="u@example.com", setup_state=state
+        calendar_id="team@example.com",
+        sync_user="u@example.com",
+        setup_state=state,
+        quota_retry_at=quota_retry_at,
     )
 
 
@@ -135,12 +142,25 @@ def calendar(state: SetupState) -> CalendarState:
             calendar(SetupState.ACCESS_REVOKED), CalendarAnswer.NOT_SET_UP, id="access-revoked"
         ),
         pytest.param(calendar(SetupState.READY), CalendarAnswer.SYNC, id="ready-sync"),
+        pytest.param(
+            calendar(SetupState.READY, NOW + timedelta(minutes=30)),
+            CalendarAnswer.BACKING_OFF,
+            id="quota-back-off-counted-only",
+        ),
+        pytest.param(
+            calendar(SetupState.READY, NOW), CalendarAnswer.SYNC, id="quota-back-off-over-sync"
+        ),
+        pytest.param(
+            calendar(SetupState.ACCESS_REVOKED, NOW + timedelta(minutes=30)),
+            CalendarAnswer.NOT_SET_UP,
+            id="not-set-up-before-back-off",
+        ),
     ],
 )
 def test_answer_for_calendar(
     calendar_state: CalendarState | None, expected: CalendarAnswer
 ) -> None:
-    assert answer_for_calendar(calendar_state) is expected
+    assert answer_for_calendar(calendar_state, NOW) is expected
 
 
 tokens = st.one_of(st.none(), st.sampled_from([SECRET, "", "wrong"]), st.text(max_size=8))

@@ -15,20 +15,39 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.conferences.meeting_spec import MeetingSpec, spec_from_event
+from shared.errors import (
+    AccessDenied,
+    BundleError,
+    HostLimitReached,
+    InvalidConferenceData,
+    MeetingBusy,
+    MeetingCallFailed,
+    MeetingRefused,
+    NotFound,
+    PermanentFailure,
+    ProviderAccountFailure,
+    TransientFailure,
+)
 from shared.state.conferences import ConferenceKey, ConferenceRecord, RecordState
 from shared.sync import rules
 from shared.sync.rules import (
+    BACK_TO_READY,
     CONFERENCE_REPLACED,
     EVENT_GONE,
+    MAX_UPDATE_ATTEMPTS,
     BecomeFollower,
     BringUpToDate,
     ConfirmGone,
+    Defer,
     Delete,
     Follow,
     FollowMove,
     HandOver,
     Lost,
+    Refused,
+    RetryLater,
     Skip,
+    StopPass,
     Update,
     Wait,
     decide_confirmed,
@@ -37,8 +56,10 @@ from shared.sync.rules import (
     decide_listed_change,
     decide_lost,
     decide_move,
+    decide_refusal,
     decide_search,
     decide_update,
+    retry_delay,
 )
 
 CAL = "team@example.com"
@@ -98,6 +119,9 @@ def event(
 
 
 CANCELLED_STUB = {"id": EVENT, "status": "cancelled"}
+LATER = NOW + timedelta(minutes=10)
+RETRYING = record(state=RecordState.RETRY_PENDING, retry_at=LATER, retry_count=1)
+DELETING = record(state=RecordState.DELETE_PENDING, retry_at=LATER, retry_count=1)
 
 
 # -- decide_listed_change -----------------------------------------------------------------
@@ -138,6 +162,22 @@ CANCELLED_STUB = {"id": EVENT, "status": "cancelled"}
         pytest.param(
             event(), record(attached=False), BringUpToDate(event()), id="first-seen-carrying"
         ),
+        # docs/sync-model.md#record-states: an update waiting still follows its event ...
+        pytest.param(event(), RETRYING, BringUpToDate(event()), id="retry-pending-follows"),
+        pytest.param(CANCELLED_STUB, RETRYING, ConfirmGone(), id="retry-pending-cancelled"),
+        pytest.param(
+            event(carrying=False),
+            RETRYING,
+            Lost(CONFERENCE_REPLACED),
+            id="retry-pending-conference-removed",
+        ),
+        # ... a delete waiting keeps the meeting only if its event carries it again.
+        pytest.param(CANCELLED_STUB, DELETING, Defer(), id="delete-pending-cancelled-waits"),
+        pytest.param(event(carrying=False), DELETING, Defer(), id="delete-pending-not-carrying"),
+        pytest.param(
+            event(organizer={"email": OTHER}), DELETING, Defer(), id="delete-pending-attendee-copy"
+        ),
+        pytest.param(event(), DELETING, BringUpToDate(event()), id="delete-pending-restored"),
     ],
 )
 def test_decide_listed_change(
@@ -200,6 +240,10 @@ def test_a_listed_change_brings_up_to_date_from_the_listed_event() -> None:
         pytest.param(
             event(carrying=False), record(attached=False), Wait(), id="live-not-saved-yet"
         ),
+        pytest.param(None, RETRYING, Lost(EVENT_GONE), id="retry-pending-404-lost"),
+        pytest.param(None, DELETING, Defer(), id="delete-pending-404-waits"),
+        pytest.param(CANCELLED_STUB, DELETING, Defer(), id="delete-pending-cancelled-waits"),
+        pytest.param(event(), DELETING, BringUpToDate(event()), id="delete-pending-restored"),
     ],
 )
 def test_decide_confirmed(
@@ -432,6 +476,64 @@ def test_a_record_without_join_details_writes_back() -> None:
     )
 
     assert update.needs_write_back({"conferenceId": CONF}) is True
+
+
+@pytest.mark.parametrize(
+    ("rec", "fingerprint", "call_provider", "deferred", "back_to_ready"),
+    [
+        pytest.param(RETRYING, "fp-new", False, True, False, id="retry-pending-not-due-waits"),
+        pytest.param(
+            replace(RETRYING, retry_at=NOW), "fp-new", True, False, True, id="retry-pending-due"
+        ),
+        pytest.param(
+            replace(RETRYING, retry_at=None), "fp-new", True, False, True, id="retry-pending-no-due"
+        ),
+        pytest.param(RETRYING, "fp-old", False, False, True, id="retry-pending-nothing-left"),
+        pytest.param(DELETING, "fp-new", True, False, True, id="delete-pending-restored-updates"),
+        pytest.param(DELETING, "fp-old", False, False, True, id="delete-pending-restored-same"),
+        pytest.param(record(), "fp-new", True, False, False, id="ready-updates"),
+    ],
+)
+def test_decide_update_of_a_record_that_waits(
+    rec: ConferenceRecord,
+    fingerprint: str,
+    call_provider: bool,
+    deferred: bool,
+    back_to_ready: bool,
+) -> None:
+    update = decide_update(
+        replace(rec, spec=TIMED.as_record()), TIMED, fingerprint, retention_days=30, now=NOW
+    )
+
+    assert update.call_provider is call_provider
+    assert update.deferred is deferred
+    assert ("fingerprint" in update.changes) is call_provider
+    assert (update.changes.items() >= BACK_TO_READY.items()) is back_to_ready
+
+
+def test_what_the_record_learns_of_the_event_is_kept_apart_for_a_refused_update() -> None:
+    rec = record(spec={"title": "old"}, attached=False)
+
+    update = decide_update(rec, TIMED, "fp-new", retention_days=30, now=NOW)
+
+    assert TIMED.end is not None
+    assert update.follow == {
+        "attached": True,
+        "abandonCheckAt": None,
+        "spec": TIMED.as_record(),
+        "placeholder": False,
+        "expireAt": TIMED.end + timedelta(days=30),
+    }
+    assert update.changes.items() >= update.follow.items()
+    assert "fingerprint" not in update.follow
+
+
+def test_a_waiting_update_still_stores_what_the_event_says() -> None:
+    update = decide_update(RETRYING, TIMED, "fp-new", retention_days=30, now=NOW)
+
+    assert update.deferred is True
+    assert update.changes["spec"] == TIMED.as_record()
+    assert "state" not in update.changes  # still waiting for its retryAt
 
 
 def test_after_the_write_back_the_record_stores_the_new_details_and_their_id() -> None:
@@ -738,3 +840,271 @@ def test_a_listed_live_copy_under_another_organizer_is_a_move() -> None:
 
     assert decision == FollowMove(attendee_copy)
     assert decide_move(attendee_copy, record()) == Follow(ConferenceKey(OTHER, EVENT, SOLUTION))
+
+
+# -- decide_refusal (docs/sync-model.md#decide_refusal) -------------------------------------
+ACCOUNT = ProviderAccountFailure("credentials refused", setting="ZOOM_CLIENT_SECRET")
+BUSY = MeetingBusy("in progress", retry_after=900.0)
+LIMIT = HostLimitReached("daily limit", retry_after=10 * 3600.0)
+SERVER = MeetingCallFailed("HTTP 500")
+REFUSED = MeetingRefused("invalid fields")
+OUTAGE = TransientFailure("Zoom could not be reached")
+
+
+def later(state: RecordState, delay: timedelta, attempts: int, error: BundleError) -> RetryLater:
+    return RetryLater(state, NOW + delay, attempts, f"{type(error).__name__}: {error}")
+
+
+UPDATE_WAITS = RecordState.RETRY_PENDING
+DELETE_WAITS = RecordState.DELETE_PENDING
+
+
+@pytest.mark.parametrize(
+    ("error", "deleting", "rec", "failed_before", "expected"),
+    [
+        # Not this meeting's failure: the pass stops with its token kept.
+        pytest.param(
+            ACCOUNT,
+            False,
+            record(),
+            False,
+            StopPass("ProviderAccountFailure: credentials refused", "ZOOM_CLIENT_SECRET"),
+            id="account-update-stops",
+        ),
+        pytest.param(
+            ACCOUNT,
+            True,
+            record(),
+            False,
+            StopPass("ProviderAccountFailure: credentials refused", "ZOOM_CLIENT_SECRET"),
+            id="account-delete-stops",
+        ),
+        pytest.param(
+            OUTAGE,
+            False,
+            record(),
+            False,
+            StopPass("TransientFailure: Zoom could not be reached"),
+            id="unreachable-stops",
+        ),
+        pytest.param(
+            SERVER,
+            False,
+            record(),
+            True,
+            StopPass("MeetingCallFailed: HTTP 500"),
+            id="5xx-second-meeting-in-a-row-stops",
+        ),
+        # Tied to this meeting: the change waits on its record.
+        pytest.param(
+            SERVER,
+            False,
+            record(),
+            False,
+            later(UPDATE_WAITS, timedelta(minutes=5), 1, SERVER),
+            id="5xx-first-meeting-waits",
+        ),
+        pytest.param(
+            BUSY,
+            False,
+            record(),
+            False,
+            later(UPDATE_WAITS, timedelta(minutes=15), 1, BUSY),
+            id="busy-update-waits-for-the-hint",
+        ),
+        pytest.param(
+            BUSY,
+            True,
+            record(),
+            False,
+            later(DELETE_WAITS, timedelta(minutes=15), 1, BUSY),
+            id="busy-delete-waits",
+        ),
+        pytest.param(
+            LIMIT,
+            False,
+            record(),
+            False,
+            later(UPDATE_WAITS, timedelta(hours=10), 1, LIMIT),
+            id="host-limit-waits-until-reset",
+        ),
+        pytest.param(
+            REFUSED,
+            False,
+            record(),
+            False,
+            later(UPDATE_WAITS, timedelta(minutes=5), 1, REFUSED),
+            id="4xx-about-the-meeting-waits",
+        ),
+        pytest.param(
+            REFUSED,
+            False,
+            replace(RETRYING, retry_count=3),
+            False,
+            later(UPDATE_WAITS, timedelta(minutes=40), 4, REFUSED),
+            id="backoff-doubles",
+        ),
+        pytest.param(
+            BUSY,
+            True,
+            replace(RETRYING, retry_count=5),
+            False,
+            later(DELETE_WAITS, timedelta(minutes=15), 1, BUSY),
+            id="a-delete-counts-its-own-attempts",
+        ),
+        pytest.param(
+            BUSY,
+            True,
+            replace(DELETING, retry_count=40),
+            False,
+            later(DELETE_WAITS, timedelta(hours=6), 41, BUSY),
+            id="a-delete-is-never-dropped",
+        ),
+        pytest.param(
+            PermanentFailure("refused"),
+            True,
+            record(),
+            False,
+            later(DELETE_WAITS, timedelta(minutes=5), 1, PermanentFailure("refused")),
+            id="any-delete-refusal-waits",
+        ),
+        # Refused for good: kept as lastError; the next change of the event tries again.
+        pytest.param(
+            REFUSED,
+            False,
+            replace(RETRYING, retry_count=MAX_UPDATE_ATTEMPTS),
+            False,
+            Refused(
+                f"given up after {MAX_UPDATE_ATTEMPTS} attempts: MeetingRefused: invalid fields",
+                {
+                    **BACK_TO_READY,
+                    "lastError": f"given up after {MAX_UPDATE_ATTEMPTS} attempts: "
+                    "MeetingRefused: invalid fields",
+                },
+                given_up=True,
+            ),
+            id="update-given-up",
+        ),
+        pytest.param(
+            AccessDenied("host unknown"),
+            False,
+            record(),
+            False,
+            Refused("AccessDenied: host unknown", {"lastError": "AccessDenied: host unknown"}),
+            id="host-unknown-for-good",
+        ),
+        pytest.param(
+            NotFound("meeting gone"),
+            False,
+            RETRYING,
+            False,
+            Refused(
+                "NotFound: meeting gone", {**BACK_TO_READY, "lastError": "NotFound: meeting gone"}
+            ),
+            id="meeting-gone-for-good-ready-again",
+        ),
+        pytest.param(
+            InvalidConferenceData("entryPoints", "none"),
+            False,
+            record(),
+            False,
+            Refused(
+                "InvalidConferenceData: entryPoints: none",
+                {"lastError": "InvalidConferenceData: entryPoints: none"},
+            ),
+            id="invalid-conference-data-for-good",
+        ),
+    ],
+)
+def test_decide_refusal(
+    error: BundleError,
+    deleting: bool,
+    rec: ConferenceRecord,
+    failed_before: bool,
+    expected: object,
+) -> None:
+    decision = decide_refusal(rec, error, deleting=deleting, now=NOW, failed_before=failed_before)
+
+    assert decision == expected
+
+
+def test_a_change_that_waits_records_its_state_due_time_and_attempts() -> None:
+    decision = decide_refusal(record(), BUSY, deleting=True, now=NOW)
+
+    assert isinstance(decision, RetryLater)
+    assert decision.changes == {
+        "state": "delete_pending",
+        "retryAt": NOW + timedelta(minutes=15),
+        "retryCount": 1,
+        "lastError": "MeetingBusy: in progress",
+    }
+
+
+@pytest.mark.parametrize(
+    ("attempts", "hint", "expected"),
+    [
+        pytest.param(1, None, timedelta(minutes=5), id="first"),
+        pytest.param(0, None, timedelta(minutes=5), id="zero-as-first"),
+        pytest.param(2, None, timedelta(minutes=10), id="doubles"),
+        pytest.param(7, None, timedelta(minutes=320), id="seventh"),
+        pytest.param(8, None, timedelta(hours=6), id="at-most-six-hours"),
+        pytest.param(1000, None, timedelta(hours=6), id="no-overflow"),
+        pytest.param(1, 900.0, timedelta(minutes=15), id="hint-longer"),
+        pytest.param(4, 900.0, timedelta(minutes=40), id="backoff-longer"),
+        pytest.param(1, 36000.0, timedelta(hours=10), id="hint-past-the-cap"),
+        pytest.param(1, -5.0, timedelta(minutes=5), id="negative-hint-ignored"),
+    ],
+)
+def test_retry_delay(attempts: int, hint: float | None, expected: timedelta) -> None:
+    assert retry_delay(attempts, hint) == expected
+
+
+errors = st.sampled_from(
+    [
+        ACCOUNT,
+        BUSY,
+        LIMIT,
+        SERVER,
+        REFUSED,
+        OUTAGE,
+        AccessDenied("x"),
+        NotFound("x"),
+        PermanentFailure("x"),
+    ]
+)
+
+
+@PROPERTIES
+@given(
+    rec=records,
+    error=errors,
+    failed_before=st.booleans(),
+    retry_count=st.integers(min_value=0, max_value=50),
+)
+def test_a_refused_delete_is_never_dropped(
+    rec: ConferenceRecord, error: BundleError, failed_before: bool, retry_count: int
+) -> None:
+    rec = replace(rec, retry_count=retry_count)
+
+    decision = decide_refusal(rec, error, deleting=True, now=NOW, failed_before=failed_before)
+
+    if isinstance(decision, StopPass):
+        assert isinstance(error, ProviderAccountFailure | TransientFailure)
+    else:
+        assert isinstance(decision, RetryLater)
+        assert decision.state is RecordState.DELETE_PENDING
+        assert decision.retry_at > NOW
+
+
+@PROPERTIES
+@given(rec=records, error=errors, failed_before=st.booleans())
+def test_a_refusal_either_stops_the_pass_or_stays_on_its_record(
+    rec: ConferenceRecord, error: BundleError, failed_before: bool
+) -> None:
+    decision = decide_refusal(rec, error, deleting=False, now=NOW, failed_before=failed_before)
+
+    assert isinstance(decision, StopPass | RetryLater | Refused)
+    if isinstance(decision, StopPass):
+        assert (decision.setting is not None) is isinstance(error, ProviderAccountFailure)
+    else:
+        assert decision.changes["lastError"]

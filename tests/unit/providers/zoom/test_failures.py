@@ -23,6 +23,7 @@ from shared.errors import (
     HostLimitReached,
     InvalidConferenceData,
     MeetingBusy,
+    MeetingCallFailed,
     MeetingRefusal,
     MeetingRefused,
     NotFound,
@@ -277,6 +278,52 @@ def test_zoom_unreachable_is_transient(
         provider.create(spec(), solution, HOST_EMAIL, "k")
 
     assert sum(clock.sleeps) <= 8.0
+
+
+@pytest.mark.parametrize(
+    ("operation", "call"),
+    [
+        pytest.param("update", "update", id="patch"),
+        pytest.param("get", "update", id="read-after-patch"),
+        pytest.param("delete", "delete", id="delete"),
+    ],
+)
+def test_a_meeting_whose_calls_keep_failing_is_that_meetings_failure(
+    zoom: ZoomServer, provider: ZoomProvider, solution: Solution, operation: str, call: str
+) -> None:
+    meeting = provider.create(spec(), solution, HOST_EMAIL, "k")
+    zoom.inject(operation, "status", status=500, count=1000)
+
+    def act() -> None:
+        if call == "update":
+            provider.update(meeting.meeting_id, spec(title="x"), solution, HOST_EMAIL)
+        else:
+            provider.delete(meeting.meeting_id)
+
+    with pytest.raises(MeetingCallFailed, match="HTTP 500"):
+        act()
+
+    assert zoom.count(operation) >= 2  # retried within the budget first
+
+
+@pytest.mark.parametrize("failing", ["token", "unreachable"])
+def test_failures_of_every_call_are_not_one_meetings(
+    zoom: ZoomServer, make_provider: ProviderFactory, solution: Solution, failing: str
+) -> None:
+    meeting = make_provider().create(spec(), solution, HOST_EMAIL, "k")
+    if failing == "token":
+        provider = make_provider()  # a fresh instance: it needs a token first
+        zoom.inject("token", "status", status=503, count=1000)
+    else:
+        port = free_port()
+        provider = make_provider(
+            api_base=f"http://127.0.0.1:{port}/v2", oauth_url=f"http://127.0.0.1:{port}/t"
+        )
+
+    with pytest.raises(TransientFailure) as caught:
+        provider.update(meeting.meeting_id, spec(title="x"), solution, HOST_EMAIL)
+
+    assert not isinstance(caught.value, MeetingCallFailed | MeetingRefusal)
 
 
 # -- refusals and unreadable answers ---------------------------------------------------------
