@@ -617,12 +617,7 @@ class ChangeHandler:
         """Read the record's own event and apply it (docs/sync-model.md#decide_confirmed):
         its followers changed. A permanent failure is recorded on the record."""
         stats.refreshed.add(record.key.doc_id)
-        try:
-            self._confirm(calendar_state, record, stats)
-        except TransientFailure:
-            raise
-        except BundleError as err:
-            self._record_failure(record, err, stats)
+        self.confirm_gone(calendar_state, record, stats)
 
     def _covering(
         self, calendar_state: CalendarState, record: ConferenceRecord, spec: MeetingSpec
