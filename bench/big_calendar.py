@@ -43,7 +43,10 @@ def event_body(index: int) -> dict[str, Any]:
         "summary": f"event {index}",
         "description": "a benchmark event",
         "start": {"dateTime": start.isoformat(), "timeZone": "Europe/Berlin"},
-        "end": {"dateTime": (start + timedelta(minutes=30)).isoformat(), "timeZone": "Europe/Berlin"},
+        "end": {
+            "dateTime": (start + timedelta(minutes=30)).isoformat(),
+            "timeZone": "Europe/Berlin",
+        },
     }
 
 

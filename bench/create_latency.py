@@ -152,9 +152,24 @@ def run(stack: BenchStack, count: int) -> None:
     base = median(floors)
     table(
         [
-            ("floor: events.get + Firestore create + update", ms(base), ms(percentile(floors, 0.95)), "1.00x"),
-            ("create (in process)", ms(median(creates)), ms(percentile(creates, 0.95)), f"{median(creates) / base:4.2f}x"),
-            ("create over HTTP (token check, edge)", ms(median(https)), ms(percentile(https, 0.95)), f"{median(https) / base:4.2f}x"),
+            (
+                "floor: events.get + Firestore create + update",
+                ms(base),
+                ms(percentile(floors, 0.95)),
+                "1.00x",
+            ),
+            (
+                "create (in process)",
+                ms(median(creates)),
+                ms(percentile(creates, 0.95)),
+                f"{median(creates) / base:4.2f}x",
+            ),
+            (
+                "create over HTTP (token check, edge)",
+                ms(median(https)),
+                ms(percentile(https, 0.95)),
+                f"{median(https) / base:4.2f}x",
+            ),
         ],
         ("figure", "p50", "p95", "p50 / floor"),
     )

@@ -204,13 +204,21 @@ def run(stack: BenchStack, rounds: int, sizes: list[int]) -> None:
         idle = rss_mib(pid) if pid else float("nan")
         started = time.perf_counter()
         control.expire_sync_tokens(calendar.calendar_id)
-        answer = requests.post(sync.url, headers=PushSender(calendar.channel).headers(), timeout=300)
+        answer = requests.post(
+            sync.url, headers=PushSender(calendar.channel).headers(), timeout=300
+        )
         elapsed = time.perf_counter() - started
         if answer.json().get("outcome") != "synced":
             raise RuntimeError(f"memory run: {answer.text[:200]}")
         peak = peak_rss_mib(pid) if pid else float("nan")
         memory_rows.append(
-            (f"{size:,} events", f"{idle:6.1f} MiB", f"{peak:6.1f} MiB", f"{peak - idle:6.1f} MiB", ms(elapsed))
+            (
+                f"{size:,} events",
+                f"{idle:6.1f} MiB",
+                f"{peak:6.1f} MiB",
+                f"{peak - idle:6.1f} MiB",
+                ms(elapsed),
+            )
         )
     table(memory_rows, ("calendar", "RSS idle", "peak RSS", "peak - idle", "full sync"))
 

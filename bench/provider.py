@@ -54,4 +54,6 @@ class CountingProvider:
 
 
 def make(settings: Settings) -> CountingProvider:
-    return CountingProvider(JitsiProvider(settings.jitsi_base_url, logo_url=settings.addon_logo_url))
+    return CountingProvider(
+        JitsiProvider(settings.jitsi_base_url, logo_url=settings.addon_logo_url)
+    )

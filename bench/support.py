@@ -184,8 +184,8 @@ class FirestoreCounter:
     def _counting_stream(self, stream: Any, name: str, started: float) -> Iterator[Any]:
         try:
             for item in stream:
-                found = getattr(item, "found", None) or getattr(item, "document", None)
-                if found is not None and getattr(found, "name", ""):
+                found: Any = getattr(item, "found", None) or getattr(item, "document", None)
+                if found is not None and bool(getattr(found, "name", None)):
                     with self._lock:
                         self.documents_read += 1
                 yield item
@@ -225,9 +225,11 @@ class RemoteControl:
         self._base = f"{base_url}/_control"
         self._session = requests.Session()
 
-    def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+    def _call(
+        self, verb: str, path: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> Any:
         answer = self._session.request(
-            method, self._base + path, json=body, params=params or None, timeout=600
+            verb, self._base + path, json=body, params=params or None, timeout=600
         )
         if answer.status_code != 200:
             raise RuntimeError(f"control {path} answered {answer.status_code}: {answer.text}")
@@ -265,7 +267,7 @@ class RemoteControl:
 
     def calls(self, method: str | None = None, calendar_id: str | None = None) -> list[Any]:
         params = {k: v for k, v in (("method", method), ("calendarId", calendar_id)) if v}
-        return list(self._call("GET", "/calls", **params)["calls"])
+        return list(self._call("GET", "/calls", params=params)["calls"])
 
     def clear_calls(self) -> None:
         self._call("DELETE", "/calls")
@@ -322,7 +324,8 @@ class BenchStack:
     served: list[FunctionProcess] = field(default_factory=list)
 
     def env(self, webhook_url: str, provider: str = "jitsi", **overrides: str) -> dict[str, str]:
-        """The product's settings on this stack (product defaults, not the tests')."""
+        """The product's settings on this stack: product defaults (not the tests'), with
+        ``THREADS=16``, what deploy.sh sets (its default concurrency)."""
         env = local_function_env(
             emulator=self.emulator,
             calendar=self.calendar,  # type: ignore[arg-type]  # only api_endpoint is read
@@ -330,6 +333,7 @@ class BenchStack:
             webhook_url=webhook_url,
             provider=provider,
         )
+        env["THREADS"] = "16"
         env.update(overrides)
         return env
 
