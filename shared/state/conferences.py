@@ -12,28 +12,41 @@ A ready record whose change the provider refused for now waits in ``retry_pendin
 (an update) or ``delete_pending`` (a delete) until ``retryAt``, with ``retryCount``
 attempts so far; the sweep's queue on ``retryAt`` tries it again. The state machine is
 docs/sync-model.md#record-states.
+
+Sync applies a page of changes inside :meth:`ConferenceStore.deferred_updates`: the
+record updates of the page are then written together (one commit for up to
+:data:`MAX_BATCH_WRITES`) instead of one round trip each; any other call of the store on
+that thread writes them first, so reads always see them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clock import utcnow
-from shared.errors import DocumentGone, TransientFailure
+from shared.errors import BundleError, DocumentGone, TransientFailure
 from shared.state.firestore_client import as_dict, digest, translated_errors
 
 COLLECTION = "conferences"
 SCHEMA_VERSION = 1
 RESERVATION_TTL = timedelta(days=1)
+#: Record updates written in one commit, at most.
+MAX_BATCH_WRITES = 500
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class RecordState(StrEnum):
@@ -163,6 +176,9 @@ class Reservation:
 
     record: ConferenceRecord
     won: bool  # True: this caller holds the lease and must create the meeting
+    # When our create wrote the reservation (None when we did not write it): while the
+    # document is unchanged since, nobody took it over, and complete() needs one write.
+    written_at: Any = None
 
 
 class LeaseLost(Exception):
@@ -193,20 +209,87 @@ class RecordCounts:
             self.refused += 1
 
 
+def _deferred_first(
+    method: Callable[Concatenate[ConferenceStore, P], R],
+) -> Callable[Concatenate[ConferenceStore, P], R]:
+    """The method runs after this thread's deferred updates are written."""
+
+    @functools.wraps(method)
+    def run(store: ConferenceStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        store.write_deferred()
+        return method(store, *args, **kwargs)
+
+    return run
+
+
 class ConferenceStore:
     def __init__(self, client: firestore.Client, clock: Callable[[], datetime] = utcnow) -> None:
         self._client = client
         self._clock = clock
         self._collection = client.collection(COLLECTION)
+        self._local = threading.local()  # .deferred: this thread's queued updates
+
+    # -- deferred updates ------------------------------------------------------------
+    @contextlib.contextmanager
+    def deferred_updates(self, fence: Callable[[], None] | None = None) -> Iterator[None]:
+        """Queue this thread's :meth:`update` calls and write them together at the end
+        (also when the block raises: what was done stays done, as without the block).
+
+        ``fence`` (a lease fence's ``check``) is called right before the queued updates
+        are written, each time they are: a holder that lost its lease meanwhile writes
+        none of them (its error is raised, or suppressed if the block already raised),
+        exactly as each of those writes would have been checked on its own."""
+        if getattr(self._local, "deferred", None) is not None:
+            yield  # nested: the outer block writes
+            return
+        self._local.deferred = {}
+        self._local.fence = fence
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(BundleError):
+                self.write_deferred()
+            raise
+        else:
+            self.write_deferred()
+        finally:
+            self._local.deferred = None
+            self._local.fence = None
+
+    def write_deferred(self) -> None:
+        """Write this thread's queued updates now: one commit (a document removed meanwhile
+        stays removed, and the others are then written one by one), after the block's
+        fence passed (if it raises, the queued updates are dropped, not written)."""
+        deferred: dict[str, tuple[ConferenceKey, dict[str, Any]]] | None = getattr(
+            self._local, "deferred", None
+        )
+        if not deferred:
+            return
+        queued = list(deferred.values())
+        deferred.clear()
+        fence: Callable[[], None] | None = getattr(self._local, "fence", None)
+        if fence is not None:
+            fence()
+        batch = self._client.batch()
+        for key, changes in queued:
+            batch.update(self._ref(key), changes)
+        try:
+            with translated_errors("record updates"):
+                batch.commit()
+        except DocumentGone:
+            for key, changes in queued:
+                self._write_update(key, changes)
 
     def _ref(self, key: ConferenceKey) -> Any:
         return self._collection.document(key.doc_id)
 
+    @_deferred_first
     def get(self, key: ConferenceKey) -> ConferenceRecord | None:
         with translated_errors("conference read"):
             data = as_dict(self._ref(key).get())
         return ConferenceRecord.from_doc(data) if data else None
 
+    @_deferred_first
     def reserve(self, key: ConferenceKey, owner_email: str, lease_seconds: float) -> Reservation:
         """Create the reservation, or return the existing document (``won=False``)."""
         now = self._clock()
@@ -230,21 +313,30 @@ class ConferenceStore:
         ref = self._ref(key)
         with translated_errors("conference reservation"):
             try:
-                ref.create(data)
+                written = ref.create(data)
             except gexc.AlreadyExists:
                 existing = as_dict(ref.get())
                 if existing is None:  # removed between our create and read: try once more
                     try:
-                        ref.create(data)
+                        written = ref.create(data)
                     except gexc.AlreadyExists:
                         existing = as_dict(ref.get())
                         if existing is None:
                             raise TransientFailure("reservation kept changing") from None
                         return Reservation(ConferenceRecord.from_doc(existing), won=False)
-                    return Reservation(ConferenceRecord.from_doc(data), won=True)
+                    return self._won(data, written)
                 return Reservation(ConferenceRecord.from_doc(existing), won=False)
-        return Reservation(ConferenceRecord.from_doc(data), won=True)
+        return self._won(data, written)
 
+    @staticmethod
+    def _won(data: dict[str, Any], written: Any) -> Reservation:
+        return Reservation(
+            ConferenceRecord.from_doc(data),
+            won=True,
+            written_at=getattr(written, "update_time", None),
+        )
+
+    @_deferred_first
     def take_over(
         self, key: ConferenceKey, owner_email: str, lease_seconds: float
     ) -> Reservation | None:
@@ -274,10 +366,38 @@ class ConferenceStore:
             taken = attempt(self._client.transaction())
         return Reservation(ConferenceRecord.from_doc(taken), won=True) if taken else None
 
-    def complete(self, reservation: ConferenceRecord, changes: dict[str, Any]) -> ConferenceRecord:
-        """Turn our reservation into a ready record; LeaseLost if we no longer hold it."""
+    @_deferred_first
+    def complete(
+        self,
+        reservation: ConferenceRecord,
+        changes: dict[str, Any],
+        *,
+        written_at: Any = None,
+    ) -> ConferenceRecord:
+        """Turn our reservation into a ready record; LeaseLost if we no longer hold it.
+
+        ``written_at`` (:attr:`Reservation.written_at`): the document is written in one
+        update on condition that nobody changed it since we created it (a take-over or a
+        removal changes it); if somebody did, the transaction below decides, as without.
+        """
         ref = self._ref(reservation.key)
         lease_owner = reservation.lease_owner
+        if written_at is not None:
+            update = {
+                **changes,
+                "state": RecordState.READY.value,
+                "leaseOwner": None,
+                "leaseExpiresAt": None,
+                "updatedAt": self._clock(),
+                "schemaVersion": SCHEMA_VERSION,
+            }
+            option = self._client.write_option(last_update_time=written_at)
+            try:
+                with translated_errors("record write"):
+                    ref.update(update, option=option)
+                return ConferenceRecord.from_doc({**reservation.as_doc(), **update})
+            except (gexc.FailedPrecondition, DocumentGone):
+                pass  # changed (or removed) since: the lease check decides
 
         @firestore.transactional
         def attempt(transaction: Any) -> dict[str, Any]:
@@ -298,6 +418,7 @@ class ConferenceStore:
         with translated_errors("record write"):
             return ConferenceRecord.from_doc(attempt(self._client.transaction()))
 
+    @_deferred_first
     def expire_reservation(self, reservation: ConferenceRecord) -> None:
         """Let our pending reservation go without removing it (its meeting may exist): the
         next attempt takes it over at once, with the same request key."""
@@ -307,6 +428,7 @@ class ConferenceStore:
             lambda transaction, ref: transaction.update(ref, {"leaseExpiresAt": self._clock()}),
         )
 
+    @_deferred_first
     def release(self, reservation: ConferenceRecord) -> None:
         """Remove our pending reservation after a failed creation (if still ours)."""
         self._if_still_ours(
@@ -332,6 +454,7 @@ class ConferenceStore:
         with translated_errors(what):
             attempt(self._client.transaction())
 
+    @_deferred_first
     def get_many(self, keys: list[ConferenceKey]) -> dict[str, ConferenceRecord]:
         """The existing documents among ``keys``, by document id (one batched read)."""
         if not keys:
@@ -346,6 +469,7 @@ class ConferenceStore:
                 found[snapshot.id] = ConferenceRecord.from_doc(data)
         return found
 
+    @_deferred_first
     def find_by_conference_id(self, calendar_id: str, conference_id: str) -> list[ConferenceRecord]:
         """Ready records of ``calendar_id`` whose conference id is ``conference_id``."""
         query = self._collection.where(filter=FieldFilter("conferenceId", "==", conference_id))
@@ -355,6 +479,7 @@ class ConferenceStore:
             ]
         return [m for m in found if m.key.calendar_id == calendar_id]
 
+    @_deferred_first
     def for_calendar(self, calendar_id: str) -> list[ConferenceRecord]:
         """Every conference document of a calendar."""
         query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id))
@@ -363,6 +488,7 @@ class ConferenceStore:
                 ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
             ]
 
+    @_deferred_first
     def counts_by_calendar(self) -> dict[str, RecordCounts]:
         """What the operator status shows of each calendar's records (operator tools;
         not for request paths): see :class:`RecordCounts`."""
@@ -376,11 +502,13 @@ class ConferenceStore:
                     counts.setdefault(calendar_id, RecordCounts()).add(data)
         return counts
 
+    @_deferred_first
     def any_for_calendar(self, calendar_id: str) -> bool:
         query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id)).limit(1)
         with translated_errors("record query"):
             return any(True for _ in query.stream())
 
+    @_deferred_first
     def due(self, field_name: str, now: datetime, limit: int) -> list[ConferenceRecord]:
         """Up to ``limit`` documents whose ``field_name`` time has passed, oldest first
         (a single-field range query: no composite index)."""
@@ -402,6 +530,7 @@ class ConferenceStore:
         removed; a follower added meanwhile stays)."""
         self.update(key, {"followers": firestore.ArrayRemove(event_ids)})
 
+    @_deferred_first
     def find_by_follower(self, calendar_id: str, event_id: str) -> list[ConferenceRecord]:
         """Records of ``calendar_id`` that list ``event_id`` as a follower (an
         ``array_contains`` query on the automatic single-field index)."""
@@ -412,6 +541,7 @@ class ConferenceStore:
             ]
         return [record for record in found if record.key.calendar_id == calendar_id]
 
+    @_deferred_first
     def move(
         self, record: ConferenceRecord, new_key: ConferenceKey, changes: dict[str, Any]
     ) -> ConferenceRecord:
@@ -436,13 +566,28 @@ class ConferenceStore:
         return ConferenceRecord.from_doc(data)
 
     def update(self, key: ConferenceKey, changes: dict[str, Any]) -> None:
-        """Update a record; one removed meanwhile stays removed (nothing to update)."""
+        """Update a record; one removed meanwhile stays removed (nothing to update).
+        Inside :meth:`deferred_updates`, queued (a second update of the same record
+        writes the queue first, so updates are written in order)."""
+        stamped = {**changes, "updatedAt": self._clock()}
+        deferred: dict[str, tuple[ConferenceKey, dict[str, Any]]] | None = getattr(
+            self._local, "deferred", None
+        )
+        if deferred is None:
+            self._write_update(key, stamped)
+            return
+        if key.doc_id in deferred or len(deferred) >= MAX_BATCH_WRITES:
+            self.write_deferred()
+        deferred[key.doc_id] = (key, stamped)
+
+    def _write_update(self, key: ConferenceKey, changes: dict[str, Any]) -> None:
         try:
             with translated_errors("record update"):
-                self._ref(key).update({**changes, "updatedAt": self._clock()})
+                self._ref(key).update(changes)
         except DocumentGone:
             return
 
+    @_deferred_first
     def delete(self, key: ConferenceKey) -> None:
         with translated_errors("record delete"):
             self._ref(key).delete()
