@@ -12,6 +12,7 @@ from shared.state.conferences import (
     LeaseLost,
     RecordState,
 )
+from shared.state.leases import LeaseNoLongerHeld
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -163,3 +164,64 @@ def test_outside_the_block_updates_are_written_at_once(stack: Stack) -> None:
     store.update(KEY, {"lastError": "now"})
 
     assert (stored(stack, KEY) or {}).get("lastError") == "now"
+
+
+class Fence:
+    """A lease fence's check: counts its calls, raises once the lease is lost."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.lost = False
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.lost:
+            raise LeaseNoLongerHeld("lost")
+
+
+def test_deferred_updates_are_written_only_after_the_fence_passed(stack: Stack) -> None:
+    store = ConferenceStore(stack.db)
+    store.reserve(KEY, "alice@example.com", 60)
+    fence = Fence()
+
+    with store.deferred_updates(fence):
+        store.update(KEY, {"lastError": "fenced"})
+        assert fence.calls == 0
+
+    assert fence.calls == 1
+    assert (stored(stack, KEY) or {}).get("lastError") == "fenced"
+
+
+def test_a_holder_that_lost_its_lease_writes_none_of_its_deferred_updates(stack: Stack) -> None:
+    store = ConferenceStore(stack.db)
+    for key in (KEY, OTHER):
+        store.reserve(key, "alice@example.com", 60)
+    fence = Fence()
+
+    def page() -> None:
+        with store.deferred_updates(fence):
+            store.update(KEY, {"lastError": "queued"})
+            fence.lost = True  # lost during a later provider call
+            store.update(OTHER, {"lastError": "queued"})
+
+    with pytest.raises(LeaseNoLongerHeld):
+        page()
+
+    assert [(stored(stack, key) or {}).get("lastError") for key in (KEY, OTHER)] == [None, None]
+
+
+def test_a_read_inside_the_block_is_fenced_before_it_writes_the_queue(stack: Stack) -> None:
+    store = ConferenceStore(stack.db)
+    store.reserve(KEY, "alice@example.com", 60)
+    fence = Fence()
+
+    def page() -> None:
+        with store.deferred_updates(fence):
+            store.update(KEY, {"lastError": "queued"})
+            fence.lost = True
+            store.get(KEY)
+
+    with pytest.raises(LeaseNoLongerHeld):
+        page()
+
+    assert (stored(stack, KEY) or {}).get("lastError") is None
