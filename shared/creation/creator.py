@@ -1,12 +1,13 @@
 """Creating a conference for an event, exactly once per (calendar, event, solution).
 
 The steps, in order: the solution must exist; the acting user must reach the calendar
-(``calendars.get`` as that user); the event is read (a 404 means it does not exist yet:
-the meeting is made from placeholder data and sync fills it in); the key is reserved in
-Firestore; the provider creates the meeting; the record is stored; the calendar is set
-up for sync within a time budget. A retry or a concurrent call finds the reservation
-and answers with the winner's result (waiting a few seconds for it, then ``TEMPORARY``).
-Every failure becomes a ConferenceErrorType; the reason goes to the log.
+(``calendarList.get`` as that user) and the event is read (a 404 means it does not exist
+yet: the meeting is made from placeholder data and sync fills it in), both at once, each
+on its own transport; the key is reserved in Firestore; the provider creates the meeting;
+the record is stored; the calendar is set up for sync within a time budget (no round
+trip for a calendar the instance saw ready lately). A retry or a concurrent call finds
+the reservation and answers with the winner's result (waiting a few seconds for it, then
+``TEMPORARY``). Every failure becomes a ConferenceErrorType; the reason goes to the log.
 
 The decisions are the pure functions of ``shared/creation/decisions.py`` (see
 docs/create-contract.md#creation-decisions); this module reads, writes and calls the
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, assert_never
@@ -75,6 +78,8 @@ logger = logging.getLogger(__name__)
 
 CALENDAR_RETRY_SECONDS = 2.0
 POLL_SECONDS = 0.2
+# Threads that read events while the request's own thread checks access.
+EVENT_READERS = 8
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,22 @@ class CreateOutcome:
         if self.conference_data is not None:
             return {"conferenceData": self.conference_data}
         return {"conferenceError": conference_error(self.error or ConferenceErrorType.UNKNOWN)}
+
+
+class _Deferred:
+    """A call started on another thread. If no thread had taken it up by the time it is
+    needed (all busy), it runs on the caller's thread instead: never a wait on a queue."""
+
+    def __init__(
+        self, future: Future[dict[str, Any] | None], call: Callable[[], dict[str, Any] | None]
+    ) -> None:
+        self._future = future
+        self._call = call
+
+    def result(self) -> dict[str, Any] | None:
+        if self._future.cancel():
+            return self._call()
+        return self._future.result()
 
 
 class _Refused(Exception):
@@ -120,6 +141,16 @@ class ConferenceCreator:
         self._clock = clock
         self._sleep = sleep
         self._now = now
+        self._readers: ThreadPoolExecutor | None = None
+        self._readers_lock = threading.Lock()
+
+    def _in_parallel(self, call: Callable[[], dict[str, Any] | None]) -> _Deferred:
+        """Start ``call`` on another thread (the Calendar client gives each thread its
+        own transport); the caller gets it with :meth:`_Deferred.result`."""
+        with self._readers_lock:
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(EVENT_READERS, "event-reader")
+            return _Deferred(self._readers.submit(call), call)
 
     def create(self, request: CreateRequest, user_email: str) -> CreateOutcome:
         log = {
@@ -148,21 +179,38 @@ class ConferenceCreator:
         if isinstance(solution, Refusal):
             raise _Refused(solution)
         key = ConferenceKey(request.calendar_id, request.event_id, request.solution_id)
-        time_zone, role = self._check_access(request.calendar_id, user_email)
-        stored = decide_existing(self._conference_store.get(key))
-        if stored is not None:
-            if not may_see_private(role) and role is not None:
-                self._refuse_private(role, self._read_event(request, user_email))
+        # The event is read while access is checked: one round trip for both. Its outcome
+        # is looked at only where it was before (a ready record is answered without it,
+        # unless the user's role may not see private events).
+        reading = self._in_parallel(lambda: self._read_event(request, user_email))
+        try:
+            time_zone, role = self._check_access(request.calendar_id, user_email)
+        except BaseException:
+            with contextlib.suppress(BaseException):
+                reading.result()  # nothing is left running for a refused request
+            raise
+        try:
+            event = reading.result()
+        except _Refused:
+            # What a record made earlier answers does not depend on the event.
+            stored = decide_existing(self._conference_store.get(key))
+            if stored is None or (role is not None and not may_see_private(role)):
+                raise
             return CreateOutcome(conference_data=stored.conference_data)
-        event = self._read_event(request, user_email)
+        # decide_private refuses only roles that may not see private events.
         self._refuse_private(role, event)
         spec = spec_for(event, time_zone)
 
+        # Reserving first: a record made earlier shows up as a reservation not won.
         reservation = self._conference_store.reserve(
             key, user_email, self._settings.reservation_lease_seconds
         )
         record = reservation.record
+        written_at = reservation.written_at
         if not reservation.won:
+            stored = decide_existing(record)
+            if stored is not None:
+                return CreateOutcome(conference_data=stored.conference_data)
             result = self._await_winner(key, user_email)
             if result is not None:
                 return result
@@ -177,7 +225,14 @@ class ConferenceCreator:
             logger.warning("took over an expired reservation", extra=fields(doc=key.doc_id))
         # A reservation taken over may already have its meeting: an attempt that was cut
         # off, or whose create was not confirmed, used the same request key.
-        data = self._make_meeting(record, spec, solution, user_email, may_exist=not reservation.won)
+        data = self._make_meeting(
+            record,
+            spec,
+            solution,
+            user_email,
+            may_exist=not reservation.won,
+            written_at=written_at if reservation.won else None,
+        )
         self._sync_setup.ensure(
             request.calendar_id, user_email, self._settings.sync_setup_budget_seconds, time_zone
         )
@@ -273,6 +328,7 @@ class ConferenceCreator:
         user_email: str,
         *,
         may_exist: bool,
+        written_at: Any = None,
     ) -> dict[str, Any]:
         looks_first = [may_exist]
 
@@ -314,7 +370,7 @@ class ConferenceCreator:
             raise _Refused(refusal_for(err)) from err
         try:
             record = self._conference_store.complete(
-                reservation, self._mapping_fields(meeting, spec)
+                reservation, self._mapping_fields(meeting, spec), written_at=written_at
             )
         except LeaseLost as err:
             self._discard(meeting)
