@@ -3,6 +3,12 @@
 A message is counted first and the lease read after; a holder, once it has released the
 lease, reads the count again and takes the lease back if it moved. So a message that
 finds the lease held is sure to be served. See docs/sync-model.md#one-sync-per-calendar.
+
+Calendar sends messages in bursts (one per changed event, often many at once). So the
+webhook's holder lets a burst settle before each pass: it starts the pass once no new
+message was counted for ``settle_seconds`` (``SYNC_SETTLE_SECONDS``), or after
+:data:`SETTLE_STEPS` such waits, whichever comes first; the messages counted meanwhile are
+served by that pass.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 LEASE_MARGIN_SECONDS = 60.0
 TIME_MARGIN_SECONDS = 15.0
+# The holder waits for a burst to settle at most this many times settle_seconds.
+SETTLE_STEPS = 10
 
 
 class Outcome(StrEnum):
@@ -53,33 +61,45 @@ class LeasedSync:
         lease_store: LeaseStore,
         engine: CalendarSync,
         function_timeout_seconds: float,
+        settle_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._calendar_store = calendar_store
         self._lease_store = lease_store
         self._engine = engine
         self._timeout = function_timeout_seconds
         self._lease_seconds = function_timeout_seconds + LEASE_MARGIN_SECONDS
+        self._settle_seconds = settle_seconds
         self._clock = clock
+        self._sleep = sleep
 
     @property
     def lease_seconds(self) -> float:
         return self._lease_seconds
 
     def sync_under_lease(
-        self, lease: SyncLease, *, first_pass: bool = True, deadline: float | None = None
+        self,
+        lease: SyncLease,
+        *,
+        first_pass: bool = True,
+        deadline: float | None = None,
+        settle: bool = False,
     ) -> Outcome:
         """Pass after pass until a pass ends with no new message; then the lease is free.
 
         ``first_pass=False`` serves only the messages that arrived while the lease was
         held for other work (the sweep's renewals and set-ups). ``deadline`` (on this
         object's clock) shortens the function's own time budget (the sweep's).
+        ``settle``: let a burst of messages settle before each pass (the webhook's).
         """
         calendar_id = lease.calendar.calendar_id
         own = self._clock() + max(1.0, self._timeout - TIME_MARGIN_SECONDS)
         deadline = own if deadline is None else min(own, deadline)
         try:
             if first_pass:
+                if settle:
+                    self.settle(lease)
                 self._pass(lease)
             while True:
                 if self._lease_store.finish_pass(lease, self._lease_seconds):
@@ -89,6 +109,8 @@ class LeasedSync:
                     # lost, a set-up pending): they are served once it is ready again.
                     self._lease_store.release_lease(lease)
                     return Outcome.NOT_SET_UP
+                if settle:
+                    self.settle(lease)
                 self._pass(lease)
                 if self._clock() > deadline:
                     raise TransientFailure("messages kept arriving past the time budget")
@@ -155,6 +177,20 @@ class LeasedSync:
         self._lease_store.note_message(calendar_id)
         return Outcome.BACKING_OFF
 
+    def settle(self, lease: SyncLease) -> None:
+        """Wait until no message was counted for ``settle_seconds`` (at most
+        :data:`SETTLE_STEPS` waits); the next pass then covers every message counted."""
+        if self._settle_seconds <= 0:
+            return
+        calendar_id = lease.calendar.calendar_id
+        for _ in range(SETTLE_STEPS):
+            self._sleep(self._settle_seconds)
+            count = self._lease_store.message_count(calendar_id)
+            moved = count > lease.seen
+            lease.seen = max(lease.seen, count)
+            if not moved:
+                return
+
     def _pass(self, lease: SyncLease) -> None:
         """One pass covering the messages counted before the lease was (re)taken."""
         self._engine.run_pass(
@@ -179,4 +215,4 @@ class LeasedSync:
         lease = self._lease_store.acquire_lease(calendar_id, self._lease_seconds)
         if lease is None:
             return Outcome.COALESCED
-        return self.sync_under_lease(lease)
+        return self.sync_under_lease(lease, settle=True)

@@ -1,0 +1,151 @@
+"""The webhook's settle window: the lease holder lets a burst of push messages settle
+before a pass, so that one pass serves them all (docs/sync-model.md#one-sync-per-calendar)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+
+from shared.state.calendars import CalendarState, CalendarStore, SetupState
+from shared.state.leases import LeaseStore, SyncLease
+from shared.sync.lease import SETTLE_STEPS, LeasedSync, Outcome
+from shared.sync.passes import CalendarSync
+
+CALENDAR = CalendarState("cal", "alice@x.com", SetupState.READY)
+
+
+@dataclass
+class FakeLeases:
+    """Message counts scripted per read (the last one repeats); a lease always free."""
+
+    counts: list[int]
+    reads: int = 0
+    released: int = 0
+    events: list[str] = field(default_factory=list)
+
+    def message_count(self, calendar_id: str) -> int:
+        count = self.counts[min(self.reads, len(self.counts) - 1)]
+        self.reads += 1
+        self.events.append(f"count {count}")
+        return count
+
+    def note_message(self, calendar_id: str) -> None:
+        self.events.append("note")
+
+    def lease_is_live(self, calendar_id: str) -> bool:
+        return False
+
+    def acquire_lease(self, calendar_id: str, lease_seconds: float) -> SyncLease:
+        return SyncLease(CALENDAR, "owner", self.message_count(calendar_id), 0)
+
+    def finish_pass(self, lease: SyncLease, lease_seconds: float) -> bool:
+        self.events.append("finish")
+        return True
+
+    def release_lease(self, lease: SyncLease) -> None:
+        self.released += 1
+
+
+@dataclass
+class FakeEngine:
+    passes: list[int | None] = field(default_factory=list)
+    events: list[str] | None = None
+
+    def run_pass(
+        self,
+        calendar_id: str,
+        messages_seen: int | None = None,
+        commit: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.passes.append(messages_seen)
+        if self.events is not None:
+            self.events.append(f"pass {messages_seen}")
+
+
+def leased(leases: FakeLeases, settle: float, sleeps: list[float]) -> tuple[LeasedSync, FakeEngine]:
+    engine = FakeEngine(events=leases.events)
+    sync = LeasedSync(
+        calendar_store=cast(CalendarStore, object()),
+        lease_store=cast(LeaseStore, leases),
+        engine=cast(CalendarSync, engine),
+        function_timeout_seconds=60.0,
+        settle_seconds=settle,
+        clock=lambda: 0.0,
+        sleep=sleeps.append,
+    )
+    return sync, engine
+
+
+def test_a_lone_message_waits_one_settle_step_then_its_pass_runs() -> None:
+    leases = FakeLeases(counts=[5])
+    sleeps: list[float] = []
+    sync, engine = leased(leases, 0.1, sleeps)
+
+    outcome = sync.sync_now("cal")
+
+    assert outcome is Outcome.SYNCED
+    assert sleeps == [0.1]
+    assert engine.passes == [5]
+    assert leases.events == ["note", "count 5", "count 5", "pass 5", "finish"]
+
+
+def test_the_pass_waits_while_messages_keep_coming_and_covers_them() -> None:
+    leases = FakeLeases(counts=[1, 4, 9, 12, 12])
+    sleeps: list[float] = []
+    sync, engine = leased(leases, 0.1, sleeps)
+
+    sync.sync_now("cal")
+
+    assert sleeps == [0.1] * 4
+    assert engine.passes == [12]
+
+
+def test_the_wait_is_bounded_even_if_messages_never_stop() -> None:
+    leases = FakeLeases(counts=list(range(1, 100)))
+    sleeps: list[float] = []
+    sync, engine = leased(leases, 0.2, sleeps)
+
+    sync.sync_now("cal")
+
+    assert sleeps == [0.2] * SETTLE_STEPS
+    assert engine.passes == [1 + SETTLE_STEPS]
+
+
+def test_no_settle_window_passes_at_once() -> None:
+    leases = FakeLeases(counts=[3])
+    sleeps: list[float] = []
+    sync, engine = leased(leases, 0.0, sleeps)
+
+    sync.sync_now("cal")
+
+    assert sleeps == []
+    assert engine.passes == [3]
+    assert leases.reads == 1
+
+
+@pytest.mark.parametrize("first_pass", [True, False])
+def test_the_sweep_never_waits(first_pass: bool) -> None:
+    leases = FakeLeases(counts=[2])
+    sleeps: list[float] = []
+    sync, engine = leased(leases, 0.5, sleeps)
+    lease = SyncLease(CALENDAR, "owner", 2, 0)
+
+    sync.sync_under_lease(lease, first_pass=first_pass)
+
+    assert sleeps == []
+    assert engine.passes == ([2] if first_pass else [])
+
+
+def test_a_count_read_below_what_the_lease_saw_never_lowers_it() -> None:
+    leases = FakeLeases(counts=[6])  # the count document was removed meanwhile
+    sleeps: list[float] = []
+    sync, _ = leased(leases, 0.1, sleeps)
+    lease = SyncLease(CALENDAR, "owner", 7, 0)
+
+    sync.settle(lease)
+
+    assert lease.seen == 7
+    assert sleeps == [0.1]
