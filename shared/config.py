@@ -84,6 +84,12 @@ class Settings:
     write_back: bool = True
     # How long the sweep takes new work (default: the function timeout less a minute).
     sweep_budget_seconds: float = 240.0
+    # How long an instance trusts that a calendar it saw ready for sync is still ready
+    # (at most five minutes; 0: not at all). docs/create-contract.md#sync-set-up
+    ready_memory_seconds: float = 300.0
+    # The webhook's lease holder starts a pass once no message was counted for this long
+    # (waiting at most SETTLE_STEPS times it); 0: at once. docs/sync-model.md
+    sync_settle_seconds: float = 0.1
 
 
 def _float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
@@ -97,6 +103,24 @@ def _float(env: Mapping[str, str], name: str, default: float, problems: list[str
         return default
     if value <= 0:
         problems.append(f"{name} must be positive")
+        return default
+    return value
+
+
+def _seconds_or_off(
+    env: Mapping[str, str], name: str, default: float, most: float, problems: list[str]
+) -> float:
+    """A duration from 0 (off) to ``most`` seconds."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name} must be a number")
+        return default
+    if not 0 <= value <= most:
+        problems.append(f"{name} must be from 0 to {most:g}")
         return default
     return value
 
@@ -232,6 +256,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         "SWEEP_BUDGET_SECONDS": 0.0,  # 0: derived from FUNCTION_TIMEOUT_SECONDS
     }
     values = {name: _float(env, name, default, problems) for name, default in numbers.items()}
+    ready_memory = _seconds_or_off(env, "READY_MEMORY_SECONDS", 300.0, 300.0, problems)
+    settle = _seconds_or_off(env, "SYNC_SETTLE_SECONDS", 0.1, 5.0, problems)
 
     if problems:
         raise ConfigurationError(problems)
@@ -266,6 +292,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         write_back=write_back_raw != "off",
         sweep_budget_seconds=values["SWEEP_BUDGET_SECONDS"]
         or max(1.0, values["FUNCTION_TIMEOUT_SECONDS"] - SWEEP_MARGIN_SECONDS),
+        ready_memory_seconds=ready_memory,
+        sync_settle_seconds=settle,
     )
 
 

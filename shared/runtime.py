@@ -3,36 +3,42 @@
 Nothing touches the network at import time; everything here is created once per
 instance, under one lock, and shared by the request threads (each object is
 thread-safe).
+
+Each part imports what it needs when it is first built, so an instance imports only what
+its own path needs (the Firestore and Calendar clients are most of a cold start): the
+entry points import this module and answer their first request before any of it is
+loaded. :func:`warm_in_worker` builds the create path's parts in the background once
+the serving process is forked, with no network I/O.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-from google.auth.credentials import Credentials
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.config import CalendarCredentialsMode, Settings, get_settings
-from shared.creation.creator import ConferenceCreator
 from shared.errors import ConfigurationError
-from shared.google import credentials as calendar_credentials
-from shared.google.calendar_api import CalendarApi
-from shared.google.id_tokens import IdTokenVerifier
-from shared.providers import Provider, provider_from_settings
-from shared.state.calendars import CalendarStore
-from shared.state.channels import ChannelStore
-from shared.state.conferences import ConferenceStore
-from shared.state.firestore_client import firestore_client
-from shared.state.leases import LeaseStore
 from shared.structured_logging import fields
-from shared.sync.changes import ChangeHandler
-from shared.sync.lease import LeasedSync
-from shared.sync.passes import CalendarSync
-from shared.sync.push import PushHandler
-from shared.sync.setup import SyncSetup
-from shared.sync.sweep import Sweep
+
+if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
+    from shared.creation.creator import ConferenceCreator
+    from shared.google.calendar_api import CalendarApi
+    from shared.google.id_tokens import IdTokenVerifier
+    from shared.providers import Provider
+    from shared.state.calendars import CalendarStore
+    from shared.state.channels import ChannelStore
+    from shared.state.conferences import ConferenceStore
+    from shared.state.leases import LeaseStore
+    from shared.sync.changes import ChangeHandler
+    from shared.sync.lease import LeasedSync
+    from shared.sync.push import PushHandler
+    from shared.sync.setup import SyncSetup
+    from shared.sync.sweep import Sweep
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -51,34 +57,41 @@ class Runtime:
             part: T = self._parts[name]
             return part
 
+    def _firestore(self) -> Any:
+        from shared.state.firestore_client import firestore_client
+
+        return firestore_client(self.settings.project)
+
     @property
     def conference_store(self) -> ConferenceStore:
-        return self._once(
-            "conferences", lambda: ConferenceStore(firestore_client(self.settings.project))
-        )
+        from shared.state.conferences import ConferenceStore
+
+        return self._once("conferences", lambda: ConferenceStore(self._firestore()))
 
     @property
     def calendar_store(self) -> CalendarStore:
-        return self._once(
-            "calendars", lambda: CalendarStore(firestore_client(self.settings.project))
-        )
+        from shared.state.calendars import CalendarStore
+
+        return self._once("calendars", lambda: CalendarStore(self._firestore()))
 
     @property
     def channel_store(self) -> ChannelStore:
-        return self._once(
-            "channel_store", lambda: ChannelStore(firestore_client(self.settings.project))
-        )
+        from shared.state.channels import ChannelStore
+
+        return self._once("channel_store", lambda: ChannelStore(self._firestore()))
 
     @property
     def lease_store(self) -> LeaseStore:
-        return self._once(
-            "lease_store",
-            lambda: LeaseStore(firestore_client(self.settings.project), self.calendar_store),
-        )
+        from shared.state.leases import LeaseStore
+
+        return self._once("lease_store", lambda: LeaseStore(self._firestore(), self.calendar_store))
 
     def _credentials_for(
-        self, scopes: tuple[str, ...] = calendar_credentials.CALENDAR_SCOPES
+        self, scopes: tuple[str, ...] | None = None
     ) -> Callable[[str], Credentials]:
+        from shared.google import credentials as calendar_credentials
+
+        scopes = scopes or calendar_credentials.CALENDAR_SCOPES
         if self.settings.calendar_credentials is CalendarCredentialsMode.ANONYMOUS:
             return calendar_credentials.LocalUserCredentials
         key_file = self.settings.calendar_signing_key_file  # local only, like the token URI
@@ -92,23 +105,28 @@ class Runtime:
 
     @property
     def calendar_api(self) -> CalendarApi:
+        from shared.google.calendar_api import CalendarApi
+        from shared.google.credentials import CALENDAR_LIST_SCOPES
+
         return self._once(
             "calendar",
             lambda: CalendarApi(
                 credentials_for=self._credentials_for(),
-                list_credentials_for=self._credentials_for(
-                    calendar_credentials.CALENDAR_LIST_SCOPES
-                ),
+                list_credentials_for=self._credentials_for(CALENDAR_LIST_SCOPES),
                 api_endpoint=self.settings.calendar_api_endpoint,
             ),
         )
 
     @property
     def provider(self) -> Provider:
+        from shared.providers import provider_from_settings
+
         return self._once("provider", lambda: provider_from_settings(self.settings))
 
     @property
     def verifier(self) -> IdTokenVerifier:
+        from shared.google.id_tokens import IdTokenVerifier
+
         return self._once(
             "verifier",
             lambda: IdTokenVerifier(
@@ -120,6 +138,8 @@ class Runtime:
 
     @property
     def sync_setup(self) -> SyncSetup:
+        from shared.sync.setup import ReadyCalendars, SyncSetup
+
         return self._once(
             "sync_setup",
             lambda: SyncSetup(
@@ -129,11 +149,14 @@ class Runtime:
                 webhook_url=self.settings.sync_webhook_url,
                 channel_ttl_seconds=self.settings.channel_ttl_seconds,
                 renew_window_seconds=self.settings.renew_window_seconds,
+                ready=ReadyCalendars(max_age=self.settings.ready_memory_seconds),
             ),
         )
 
     @property
     def creator(self) -> ConferenceCreator:
+        from shared.creation.creator import ConferenceCreator
+
         return self._once(
             "creator",
             lambda: ConferenceCreator(
@@ -152,6 +175,8 @@ class Runtime:
 
     @property
     def change_handler(self) -> ChangeHandler:
+        from shared.sync.changes import ChangeHandler
+
         return self._once(
             "change_handler",
             lambda: ChangeHandler(
@@ -168,6 +193,9 @@ class Runtime:
 
     @property
     def leased_sync(self) -> LeasedSync:
+        from shared.sync.lease import LeasedSync
+        from shared.sync.passes import CalendarSync
+
         return self._once(
             "leased_sync",
             lambda: LeasedSync(
@@ -181,11 +209,14 @@ class Runtime:
                     lookback_days=self.settings.full_sync_lookback_days,
                 ),
                 function_timeout_seconds=self.settings.function_timeout_seconds,
+                settle_seconds=self.settings.sync_settle_seconds,
             ),
         )
 
     @property
     def push_handler(self) -> PushHandler:
+        from shared.sync.push import PushHandler
+
         return self._once(
             "push_handler",
             lambda: PushHandler(
@@ -197,6 +228,8 @@ class Runtime:
 
     @property
     def sweep(self) -> Sweep:
+        from shared.sync.sweep import Sweep
+
         return self._once(
             "sweep",
             lambda: Sweep(
@@ -234,3 +267,37 @@ def get_runtime() -> Runtime:
         if _runtime is None:
             _runtime = Runtime(get_settings())
         return _runtime
+
+
+def warm(parts: Iterable[str]) -> None:
+    """Build the named parts of the instance's runtime (e.g. ``creator``), with no
+    network I/O: modules imported, clients constructed, the Calendar service built.
+    Whatever fails here is left for the first request to meet (and report)."""
+    try:
+        runtime = get_runtime()
+        for part in parts:
+            getattr(runtime, part)
+        if "calendar" in runtime._parts:
+            runtime.calendar_api.prepare()
+    except Exception as err:  # noqa: BLE001 - warming is best effort; requests report errors
+        logger.info("warm-up stopped early", extra=fields(error=type(err).__name__))
+
+
+def warm_in_worker(parts: Iterable[str]) -> None:
+    """Warm ``parts`` on a background thread of each process forked from this one.
+
+    functions-framework imports the entry point in gunicorn's master, then forks the
+    worker that serves; threads do not survive a fork, and importing in the master would
+    hold up the first answer. So the worker warms up while it already answers, and the
+    first request finds its clients built or being built (never built twice: the runtime
+    builds each part once, under its lock).
+    """
+    wanted = tuple(parts)
+    master = os.getpid()
+
+    def start() -> None:
+        if os.getpid() == master:
+            return
+        threading.Thread(target=warm, args=(wanted,), name="warm-up", daemon=True).start()
+
+    os.register_at_fork(after_in_child=start)

@@ -12,11 +12,12 @@ import functions_framework
 
 from shared.http import edge
 from shared.http.create_request import parse_create_request
-from shared.runtime import check_settings_at_startup, get_runtime
+from shared.runtime import check_settings_at_startup, get_runtime, warm_in_worker
 from shared.structured_logging import setup_logging
 
 setup_logging()
 check_settings_at_startup()
+warm_in_worker(("verifier", "creator"))  # clients are built, never fetched, off the request
 
 
 def _handle(request: flask.Request) -> flask.Response:

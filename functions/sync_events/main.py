@@ -13,11 +13,12 @@ import functions_framework
 
 from shared.http import edge
 from shared.http.push_message import parse_push_message
-from shared.runtime import check_settings_at_startup, get_runtime
+from shared.runtime import check_settings_at_startup, get_runtime, warm_in_worker
 from shared.structured_logging import setup_logging
 
 setup_logging()
 check_settings_at_startup()
+warm_in_worker(("push_handler",))  # clients are built, never fetched, off the request
 
 
 def _handle_push(request: flask.Request) -> flask.Response:

@@ -171,6 +171,10 @@ class CalendarApi:
                 )
             return self._service
 
+    def prepare(self) -> None:
+        """Build the service now (a static discovery document: no network I/O)."""
+        self._resource()
+
     def _http(self) -> httplib2.Http:
         http = getattr(self._local, "http", None)
         if http is None:

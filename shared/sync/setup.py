@@ -6,12 +6,19 @@ can arrive before the call returns. The first sync token comes from a full listi
 exactly the parameters incremental sync uses (``LIST_PARAMS``), fetching only
 ``nextPageToken,nextSyncToken`` so paging is cheap. When any step fails or the time
 budget runs out, the calendar stays ``pending`` with the reason, for the sweep to finish.
+
+Each creation makes sure its calendar is set up (:meth:`SyncSetup.ensure`). A calendar
+seen ``ready`` is remembered by the instance for at most :data:`READY_MEMORY_SECONDS`
+(:class:`ReadyCalendars`), so that creations on it cost no round trip; no other state is
+ever remembered, since a creation on a calendar whose sync stopped resumes it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +38,48 @@ logger = logging.getLogger(__name__)
 
 # The sweep leaves a calendar alone while its inline set-up may still be running.
 INLINE_SETUP_MARGIN_SECONDS = 60.0
+# How long an instance trusts that a calendar it saw ready is still ready.
+READY_MEMORY_SECONDS = 300.0
+READY_MEMORY_SIZE = 10_000
+STOPPED_STATES = (SetupState.ACCESS_REVOKED, SetupState.WATCH_FAILED)
+
+
+class ReadyCalendars:
+    """The calendars this instance saw ``ready``, each for at most ``max_age`` seconds
+    (the oldest forgotten first past ``max_size``); thread-safe. Any other state seen for
+    a calendar forgets it: only ``ready`` is ever remembered."""
+
+    def __init__(
+        self,
+        max_age: float = READY_MEMORY_SECONDS,
+        max_size: int = READY_MEMORY_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._max_age = max_age
+        self._max_size = max_size
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def note(self, calendar_id: str, state: SetupState | None) -> None:
+        """What a read found (None: no document)."""
+        with self._lock:
+            self._seen.pop(calendar_id, None)
+            if state is SetupState.READY and self._max_age > 0:
+                self._seen[calendar_id] = self._clock()
+                while len(self._seen) > self._max_size:
+                    self._seen.popitem(last=False)
+
+    def is_ready(self, calendar_id: str) -> bool:
+        """True when the calendar was seen ready less than ``max_age`` seconds ago."""
+        with self._lock:
+            seen = self._seen.get(calendar_id)
+            if seen is None:
+                return False
+            if self._clock() - seen >= self._max_age:
+                del self._seen[calendar_id]
+                return False
+            return True
 
 
 class SetupBudgetExceeded(TransientFailure):
@@ -69,6 +118,7 @@ class SyncSetup:
         channel_ttl_seconds: int,
         renew_window_seconds: float = 24 * 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        ready: ReadyCalendars | None = None,
     ) -> None:
         self._calendar_store = calendar_store
         self._channel_store = channel_store
@@ -77,6 +127,7 @@ class SyncSetup:
         self._ttl = channel_ttl_seconds
         self._renew_window = timedelta(seconds=renew_window_seconds)
         self._clock = clock
+        self._ready = ready if ready is not None else ReadyCalendars()
 
     def ensure(
         self, calendar_id: str, user: str, budget_seconds: float, time_zone: str | None = None
@@ -86,10 +137,21 @@ class SyncSetup:
         A calendar whose sync stopped (its sync user lost access, or it could not be
         watched) is taken over by ``user``, who has just shown access to it; the sweep then
         finishes its set-up, catching up on the changes made while it was stopped.
+
+        A calendar this instance saw ready within :data:`READY_MEMORY_SECONDS` costs no
+        round trip; otherwise its document is read once, and claimed only when missing.
         """
+        if self._ready.is_ready(calendar_id):
+            return
         try:
+            current = self._calendar_store.get_calendar(calendar_id)
+            self._ready.note(calendar_id, current.setup_state if current else None)
+            if current is not None and current.setup_state not in STOPPED_STATES:
+                return  # ready, or being set up
             due_after = timedelta(seconds=budget_seconds + INLINE_SETUP_MARGIN_SECONDS)
-            if not self._calendar_store.claim_calendar(calendar_id, user, time_zone, due_after):
+            if current is not None or not self._calendar_store.claim_calendar(
+                calendar_id, user, time_zone, due_after
+            ):
                 if self._calendar_store.take_over_stopped(calendar_id, user):
                     logger.info(
                         "stopped sync handed to another user; the sweep resumes it",
@@ -138,6 +200,7 @@ class SyncSetup:
             SetupState.READY,  # also takes it out of the sweep's set-up queue
             extra={"syncToken": token, "lastSyncAt": datetime.now(UTC)},
         )
+        self._ready.note(calendar_id, SetupState.READY)
         logger.info("sync set up", extra=fields(calendar_id=calendar_id, channel_id=channel_id))
         return True
 

@@ -53,6 +53,9 @@ def function_env(
             "PLACEHOLDER_MAX_AGE_SECONDS": "2",
             "SAFETY_SYNC_INTERVAL_SECONDS": "1",
             "THREADS": "16",
+            # The served functions outlive each test's Firestore, which is cleared before
+            # every test: an instance must not remember calendars it saw ready.
+            "READY_MEMORY_SECONDS": "0",
         }
     )
     env.update(overrides)
