@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, assert_never
 
@@ -157,15 +157,24 @@ class ChangeHandler:
 
     # -- entry points ----------------------------------------------------------------
     def apply_page(
-        self, calendar_state: CalendarState, items: list[dict[str, Any]], stats: PassStats
+        self,
+        calendar_state: CalendarState,
+        items: list[dict[str, Any]],
+        stats: PassStats,
+        known: Mapping[str, ConferenceRecord] | None = None,
     ) -> None:
+        """Apply a listed page. ``known``: the calendar's records by document id, read
+        once for a whole full sync; then only an event that looks like a copy of one of
+        ours and has no known record (made since they were read) is looked up."""
         keys = [
             ConferenceKey(calendar_state.calendar_id, str(item["id"]), solution_id)
             for item in items
-            if item.get("id")
+            if item.get("id") and (known is None or self._look_up(calendar_state, item, known))
             for solution_id in self._solutions
         ]
         found = self._conference_store.get_many(keys)
+        if known is not None:
+            found = {**known, **found}
 
         def recorded(event_id: str) -> list[str]:
             calendar_id = calendar_state.calendar_id
@@ -179,15 +188,32 @@ class ChangeHandler:
         # before the recorded events are applied. A record a copy's change brought up to
         # date (its event read with events.get) is not applied again from this listing,
         # whose record is older and whose event is no newer.
+        # The page's record updates are written together (reads in between see them),
+        # fenced by the lease right before they are written, as each one would be.
         listed = [item for item in items if item.get("id")]
-        for item in sorted(listed, key=lambda item: bool(recorded(str(item["id"])))):
-            event_id = str(item["id"])
-            stats.seen_ids.add(event_id)
-            doc_ids = recorded(event_id)
-            records = [found[doc_id] for doc_id in doc_ids if doc_id not in stats.refreshed]
-            if doc_ids and not records:
-                continue
-            self.apply(calendar_state, item, records, stats)
+        with self._conference_store.deferred_updates(stats.fence.check):
+            for item in sorted(listed, key=lambda item: bool(recorded(str(item["id"])))):
+                event_id = str(item["id"])
+                stats.seen_ids.add(event_id)
+                doc_ids = recorded(event_id)
+                records = [found[doc_id] for doc_id in doc_ids if doc_id not in stats.refreshed]
+                if doc_ids and not records:
+                    continue
+                self.apply(calendar_state, item, records, stats)
+
+    def _look_up(
+        self, calendar_state: CalendarState, item: dict[str, Any], known: Mapping[str, Any]
+    ) -> bool:
+        """Whether a listed event's records must be read: none is known, and it carries an
+        add-on conference (without a record, it would be taken for a copy)."""
+        calendar_id = calendar_state.calendar_id
+        event_id = str(item["id"])
+        if any(
+            ConferenceKey(calendar_id, event_id, solution_id).doc_id in known
+            for solution_id in self._solutions
+        ):
+            return False
+        return decide_copy(item, calendar_id, has_record=False) is not None
 
     def apply(
         self,

@@ -8,7 +8,11 @@ Full (any 410, even in the middle of paging): a listing without token, with ``ti
 = now - the look-back window, every page applied; then a reconciliation, since a full
 listing reports no deletions: a record whose event falls inside the window but was not
 listed is confirmed with ``events.get`` before anything is deleted; records outside
-the window (events that ended before it) are left alone.
+the window (events that ended before it) are left alone. The calendar's records are read
+once, with one query, before the listing (not looked up page by page), and those the
+reconciliation confirms are read again just before, in one batch.
+
+Pages are applied as they arrive and dropped: memory does not grow with the calendar.
 """
 
 from __future__ import annotations
@@ -119,27 +123,41 @@ class CalendarSync:
             if not page_token:
                 raise TransientFailure("a listing ended with neither page nor sync token")
 
-    def _drain(self, calendar_state: CalendarState, stats: PassStats, **params: Any) -> str:
+    def _drain(
+        self,
+        calendar_state: CalendarState,
+        stats: PassStats,
+        known: dict[str, ConferenceRecord] | None = None,
+        **params: Any,
+    ) -> str:
         pages = self._pages(calendar_state, **params)
         while True:
             try:
                 items = next(pages)
             except StopIteration as done:
                 return str(done.value)
-            self._handler.apply_page(calendar_state, items, stats)
+            self._handler.apply_page(calendar_state, items, stats, known)
 
     def _incremental(self, calendar_state: CalendarState, stats: PassStats) -> str:
         return self._drain(calendar_state, stats, sync_token=calendar_state.sync_token)
 
     def _full(self, calendar_state: CalendarState, stats: PassStats) -> str:
         window_start = self._now() - self._lookback
-        token = self._drain(calendar_state, stats, time_min=window_start.isoformat())
-        for record in self._conference_store.for_calendar(calendar_state.calendar_id):
-            if not record.state.follows_event:
-                continue  # a reservation, or a meeting whose delete waits for its retry
-            if record.key.event_id in stats.seen_ids:
-                continue
-            if not _in_window(record, window_start):
-                continue  # outside the listed window: left alone
-            self._handler.confirm_gone(calendar_state, record, stats)
+        records = self._conference_store.for_calendar(calendar_state.calendar_id)
+        known = {record.key.doc_id: record for record in records}
+        token = self._drain(calendar_state, stats, known, time_min=window_start.isoformat())
+        unseen = [
+            record
+            for record in records
+            if record.state.follows_event  # not a reservation, nor a delete waiting
+            and record.key.event_id not in stats.seen_ids
+            and _in_window(record, window_start)  # outside the listed window: left alone
+        ]
+        current = self._conference_store.get_many([record.key for record in unseen])
+        for record in unseen:
+            fresh = current.get(record.key.doc_id)
+            if fresh is None or not fresh.state.follows_event:
+                continue  # changed since the query (removed, or its delete now waits)
+            if _in_window(fresh, window_start):
+                self._handler.confirm_gone(calendar_state, fresh, stats)
         return token
