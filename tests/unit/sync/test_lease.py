@@ -10,7 +10,7 @@ from typing import Any, cast
 import pytest
 
 from shared.state.calendars import CalendarState, CalendarStore, SetupState
-from shared.state.leases import LeaseStore, SyncLease
+from shared.state.leases import NO_FENCE, LeaseFence, LeaseStore, SyncLease
 from shared.sync.lease import SETTLE_STEPS, LeasedSync, Outcome
 from shared.sync.passes import CalendarSync
 
@@ -48,6 +48,12 @@ class FakeLeases:
     def release_lease(self, lease: SyncLease) -> None:
         self.released += 1
 
+    def fence(self, lease: SyncLease) -> LeaseFence:
+        return NO_FENCE
+
+    def commit_pass(self, lease: SyncLease, changes: dict[str, Any]) -> None:
+        self.events.append("commit")
+
 
 @dataclass
 class FakeEngine:
@@ -59,6 +65,7 @@ class FakeEngine:
         calendar_id: str,
         messages_seen: int | None = None,
         commit: Callable[[dict[str, Any]], None] | None = None,
+        fence: LeaseFence = NO_FENCE,
     ) -> None:
         self.passes.append(messages_seen)
         if self.events is not None:
