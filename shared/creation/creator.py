@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, assert_never
@@ -63,6 +61,7 @@ from shared.errors import (
 from shared.google.access import CalendarAccess, may_see_private
 from shared.google.calendar_api import CalendarApi
 from shared.http.create_request import CreateRequest
+from shared.parallel import Helpers
 from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of, retry_budget
 from shared.retries import retry_transient
 from shared.state.conferences import (
@@ -95,22 +94,6 @@ class CreateOutcome:
         return {"conferenceError": conference_error(self.error or ConferenceErrorType.UNKNOWN)}
 
 
-class _Deferred:
-    """A call started on another thread. If no thread had taken it up by the time it is
-    needed (all busy), it runs on the caller's thread instead: never a wait on a queue."""
-
-    def __init__(
-        self, future: Future[dict[str, Any] | None], call: Callable[[], dict[str, Any] | None]
-    ) -> None:
-        self._future = future
-        self._call = call
-
-    def result(self) -> dict[str, Any] | None:
-        if self._future.cancel():
-            return self._call()
-        return self._future.result()
-
-
 class _Refused(Exception):
     """Ends a creation with a :class:`Refusal`: its error is the answer, its reason logged."""
 
@@ -141,16 +124,7 @@ class ConferenceCreator:
         self._clock = clock
         self._sleep = sleep
         self._now = now
-        self._readers: ThreadPoolExecutor | None = None
-        self._readers_lock = threading.Lock()
-
-    def _in_parallel(self, call: Callable[[], dict[str, Any] | None]) -> _Deferred:
-        """Start ``call`` on another thread (the Calendar client gives each thread its
-        own transport); the caller gets it with :meth:`_Deferred.result`."""
-        with self._readers_lock:
-            if self._readers is None:
-                self._readers = ThreadPoolExecutor(EVENT_READERS, "event-reader")
-            return _Deferred(self._readers.submit(call), call)
+        self._readers = Helpers(EVENT_READERS, "event-reader")
 
     def create(self, request: CreateRequest, user_email: str) -> CreateOutcome:
         log = {
@@ -182,12 +156,11 @@ class ConferenceCreator:
         # The event is read while access is checked: one round trip for both. Its outcome
         # is looked at only where it was before (a ready record is answered without it,
         # unless the user's role may not see private events).
-        reading = self._in_parallel(lambda: self._read_event(request, user_email))
+        reading = self._readers.start(lambda: self._read_event(request, user_email))
         try:
             time_zone, role = self._check_access(request.calendar_id, user_email)
         except BaseException:
-            with contextlib.suppress(BaseException):
-                reading.result()  # nothing is left running for a refused request
+            reading.settle()  # nothing is left running for a refused request
             raise
         try:
             event = reading.result()

@@ -13,18 +13,22 @@ once, with one query, before the listing (not looked up page by page), and those
 reconciliation confirms are read again just before, in one batch.
 
 Pages are applied as they arrive and dropped: memory does not grow with the calendar.
+While a page is applied, the next one is fetched (on a helper thread); a full sync also
+reads the records while its first page is fetched.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.clock import utcnow
 from shared.errors import TransientFailure
 from shared.google.calendar_api import CalendarApi, SyncTokenInvalid
+from shared.parallel import Helpers
 from shared.state.calendars import CalendarState, CalendarStore
 from shared.state.conferences import ConferenceRecord, ConferenceStore
 from shared.state.leases import NO_FENCE, LeaseFence
@@ -32,6 +36,9 @@ from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler, PassStats
 
 logger = logging.getLogger(__name__)
+
+# Helper threads that fetch the next page, or read the records, while a pass works.
+HELPERS = 16
 
 
 def _in_window(record: ConferenceRecord, window_start: datetime) -> bool:
@@ -63,6 +70,7 @@ class CalendarSync:
         self._handler = handler
         self._lookback = timedelta(days=lookback_days)
         self._now = now
+        self._helpers = Helpers(HELPERS, "sync-helper")
 
     def run_pass(
         self,
@@ -70,6 +78,7 @@ class CalendarSync:
         messages_seen: int | None = None,
         commit: Callable[[dict[str, Any]], None] | None = None,
         fence: LeaseFence = NO_FENCE,
+        calendar_state: CalendarState | None = None,
     ) -> PassStats | None:
         """One pass; None when the calendar is not (yet) set up for sync.
 
@@ -77,8 +86,10 @@ class CalendarSync:
         token as ``messagesServed`` (every message counted up to then is now served).
         ``commit`` stores the outcome instead of a plain update (the lease's fenced write);
         ``fence`` fences the provider calls and record writes by the same lease.
+        ``calendar_state``: the calendar as read under the lease (else read here).
         """
-        calendar_state = self._calendar_store.get_calendar(calendar_id)
+        if calendar_state is None:
+            calendar_state = self._calendar_store.get_calendar(calendar_id)
         if calendar_state is None or not calendar_state.sync_token:
             return None
         stats = PassStats(fence=fence)
@@ -107,7 +118,9 @@ class CalendarSync:
         )
         return stats
 
-    def _pages(self, calendar_state: CalendarState, **params: Any) -> Any:
+    def _pages(
+        self, calendar_state: CalendarState, **params: Any
+    ) -> Generator[list[Any], None, str]:
         page_token: str | None = None
         while True:
             page = self._calendar_api.list_events_page(
@@ -127,25 +140,43 @@ class CalendarSync:
         self,
         calendar_state: CalendarState,
         stats: PassStats,
-        known: dict[str, ConferenceRecord] | None = None,
+        known: Callable[[], dict[str, ConferenceRecord]] | None = None,
         **params: Any,
     ) -> str:
+        """Apply every page; the next page is fetched while one is applied."""
         pages = self._pages(calendar_state, **params)
-        while True:
-            try:
-                items = next(pages)
-            except StopIteration as done:
-                return str(done.value)
-            self._handler.apply_page(calendar_state, items, stats, known)
+        fetching = self._helpers.start(lambda: next(pages))
+        try:
+            while True:
+                try:
+                    items = fetching.result()
+                except StopIteration as done:
+                    return str(done.value)
+                fetching = self._helpers.start(lambda: next(pages))
+                self._handler.apply_page(
+                    calendar_state, items, stats, None if known is None else known()
+                )
+        finally:
+            fetching.settle()
 
     def _incremental(self, calendar_state: CalendarState, stats: PassStats) -> str:
         return self._drain(calendar_state, stats, sync_token=calendar_state.sync_token)
 
     def _full(self, calendar_state: CalendarState, stats: PassStats) -> str:
         window_start = self._now() - self._lookback
-        records = self._conference_store.for_calendar(calendar_state.calendar_id)
-        known = {record.key.doc_id: record for record in records}
-        token = self._drain(calendar_state, stats, known, time_min=window_start.isoformat())
+        reading = self._helpers.start(
+            lambda: self._conference_store.for_calendar(calendar_state.calendar_id)
+        )
+
+        @functools.cache
+        def known() -> dict[str, ConferenceRecord]:
+            return {record.key.doc_id: record for record in reading.result()}
+
+        try:
+            token = self._drain(calendar_state, stats, known, time_min=window_start.isoformat())
+            records = reading.result()
+        finally:
+            reading.settle()
         unseen = [
             record
             for record in records

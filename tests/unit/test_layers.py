@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "shared.logos",
         "shared.structured_logging",
         "shared.retries",
+        "shared.parallel",
     ),
     ("shared.http",),
     ("shared.conferences",),
