@@ -73,7 +73,7 @@ class ConferenceKey:
     event_id: str
     solution_id: str
 
-    @property
+    @functools.cached_property
     def doc_id(self) -> str:
         return digest(self.calendar_id, self.event_id, self.solution_id)
 

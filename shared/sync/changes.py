@@ -166,23 +166,25 @@ class ChangeHandler:
         """Apply a listed page. ``known``: the calendar's records by document id, read
         once for a whole full sync; then only an event that looks like a copy of one of
         ours and has no known record (made since they were read) is looked up."""
-        keys = [
-            ConferenceKey(calendar_state.calendar_id, str(item["id"]), solution_id)
+        calendar_id = calendar_state.calendar_id
+        listed = [
+            (item, [ConferenceKey(calendar_id, str(item["id"]), s) for s in self._solutions])
             for item in items
-            if item.get("id") and (known is None or self._look_up(calendar_state, item, known))
-            for solution_id in self._solutions
+            if item.get("id")
         ]
-        found = self._conference_store.get_many(keys)
+        found = self._conference_store.get_many(
+            [
+                key
+                for item, keys in listed
+                if known is None or self._look_up(calendar_id, item, keys, known)
+                for key in keys
+            ]
+        )
         if known is not None:
             found = {**known, **found}
 
-        def recorded(event_id: str) -> list[str]:
-            calendar_id = calendar_state.calendar_id
-            return [
-                doc_id
-                for solution_id in self._solutions
-                if (doc_id := ConferenceKey(calendar_id, event_id, solution_id).doc_id) in found
-            ]
+        def recorded(keys: list[ConferenceKey]) -> list[str]:
+            return [key.doc_id for key in keys if key.doc_id in found]
 
         # Events without a record first: a copy shares its meeting (or stops sharing it)
         # before the recorded events are applied. A record a copy's change brought up to
@@ -190,28 +192,25 @@ class ChangeHandler:
         # whose record is older and whose event is no newer.
         # The page's record updates are written together (reads in between see them),
         # fenced by the lease right before they are written, as each one would be.
-        listed = [item for item in items if item.get("id")]
         with self._conference_store.deferred_updates(stats.fence.check):
-            for item in sorted(listed, key=lambda item: bool(recorded(str(item["id"])))):
-                event_id = str(item["id"])
-                stats.seen_ids.add(event_id)
-                doc_ids = recorded(event_id)
+            for item, keys in sorted(listed, key=lambda entry: bool(recorded(entry[1]))):
+                stats.seen_ids.add(str(item["id"]))
+                doc_ids = recorded(keys)
                 records = [found[doc_id] for doc_id in doc_ids if doc_id not in stats.refreshed]
                 if doc_ids and not records:
                     continue
                 self.apply(calendar_state, item, records, stats)
 
+    @staticmethod
     def _look_up(
-        self, calendar_state: CalendarState, item: dict[str, Any], known: Mapping[str, Any]
+        calendar_id: str,
+        item: dict[str, Any],
+        keys: list[ConferenceKey],
+        known: Mapping[str, Any],
     ) -> bool:
         """Whether a listed event's records must be read: none is known, and it carries an
         add-on conference (without a record, it would be taken for a copy)."""
-        calendar_id = calendar_state.calendar_id
-        event_id = str(item["id"])
-        if any(
-            ConferenceKey(calendar_id, event_id, solution_id).doc_id in known
-            for solution_id in self._solutions
-        ):
+        if any(key.doc_id in known for key in keys):
             return False
         return decide_copy(item, calendar_id, has_record=False) is not None
 
