@@ -52,6 +52,9 @@ class SyncLease:
     seen: int
     served: int | None = None
     expires_at: datetime | None = None  # as this holder wrote it
+    # When our create wrote the lease document: released with one conditional delete.
+    written_at: Any = None
+    released: bool = False
 
 
 class LeaseFence:
@@ -150,7 +153,7 @@ class LeaseStore:
             for _ in range(2):
                 now = self._clock()
                 try:
-                    ref.create(
+                    written = ref.create(
                         {
                             "calendarId": calendar_id,
                             "owner": owner,
@@ -174,9 +177,10 @@ class LeaseStore:
                             return None
             else:
                 return None
+        written_at = getattr(written, "update_time", None)
         state = self._calendar_store.get_calendar(calendar_id)
         if state is None:  # the calendar was torn down meanwhile
-            self._release(calendar_id, owner)
+            self._release(calendar_id, owner, written_at)
             return None
         return SyncLease(
             state,
@@ -184,6 +188,7 @@ class LeaseStore:
             self.message_count(calendar_id),
             state.messages_served,
             now + timedelta(seconds=lease_seconds),
+            written_at=written_at,
         )
 
     def finish_pass(self, lease: SyncLease, lease_seconds: float) -> bool:
@@ -199,6 +204,7 @@ class LeaseStore:
             return True
         lease.owner, lease.seen, lease.calendar = again.owner, again.seen, again.calendar
         lease.expires_at = again.expires_at
+        lease.written_at, lease.released = again.written_at, False
         return False
 
     def now(self) -> datetime:
@@ -242,12 +248,23 @@ class LeaseStore:
             raise LeaseNoLongerHeld("the sync lease was lost before the pass could be stored")
 
     def release_lease(self, lease: SyncLease) -> None:
-        """Give the lease up if we still hold it."""
-        self._release(lease.calendar.calendar_id, lease.owner)
+        """Give the lease up if we still hold it (once: releasing again does nothing)."""
+        if lease.released:
+            return
+        self._release(lease.calendar.calendar_id, lease.owner, lease.written_at)
+        lease.released = True
 
-    def _release(self, calendar_id: str, owner: str) -> None:
+    def _release(self, calendar_id: str, owner: str, written_at: Any = None) -> None:
+        """Delete the lease document if it is still ours: on condition that it is
+        unchanged since we wrote it when we know when that was, else after a read."""
         ref = self._lease_ref(calendar_id)
         with translated_errors("sync lease"):
+            if written_at is not None:
+                try:
+                    ref.delete(option=self._client.write_option(last_update_time=written_at))
+                except (gexc.FailedPrecondition, gexc.NotFound):
+                    return  # replaced by another holder's, or gone
+                return
             snapshot = ref.get()
             data = as_dict(snapshot)
             if data is None or data.get("owner") != owner:

@@ -198,6 +198,7 @@ class LeasedSync:
             lease.seen,
             commit=lambda changes: self._lease_store.commit_pass(lease, changes),
             fence=self._lease_store.fence(lease),
+            calendar_state=lease.calendar,
         )
         lease.served = lease.seen
 

@@ -66,7 +66,9 @@ class FakeEngine:
         messages_seen: int | None = None,
         commit: Callable[[dict[str, Any]], None] | None = None,
         fence: LeaseFence = NO_FENCE,
+        calendar_state: CalendarState | None = None,
     ) -> None:
+        assert calendar_state is CALENDAR  # as read under the lease: not read again
         self.passes.append(messages_seen)
         if self.events is not None:
             self.events.append(f"pass {messages_seen}")
