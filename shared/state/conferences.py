@@ -37,7 +37,7 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from shared.clock import utcnow
 from shared.errors import BundleError, DocumentGone, TransientFailure
-from shared.state.firestore_client import as_dict, digest, translated_errors
+from shared.state.firestore_client import as_dict, digest, fields_of, translated_errors
 
 COLLECTION = "conferences"
 SCHEMA_VERSION = 1
@@ -474,9 +474,7 @@ class ConferenceStore:
         """Ready records of ``calendar_id`` whose conference id is ``conference_id``."""
         query = self._collection.where(filter=FieldFilter("conferenceId", "==", conference_id))
         with translated_errors("record query"):
-            found = [
-                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
-            ]
+            found = [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
         return [m for m in found if m.key.calendar_id == calendar_id]
 
     @_deferred_first
@@ -484,9 +482,7 @@ class ConferenceStore:
         """Every conference document of a calendar."""
         query = self._collection.where(filter=FieldFilter("calendarId", "==", calendar_id))
         with translated_errors("record query"):
-            return [
-                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
-            ]
+            return [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
 
     @_deferred_first
     def counts_by_calendar(self) -> dict[str, RecordCounts]:
@@ -518,9 +514,7 @@ class ConferenceStore:
             .limit(limit)
         )
         with translated_errors("record query"):
-            return [
-                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
-            ]
+            return [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
 
     def add_follower(self, key: ConferenceKey, event_id: str) -> None:
         self.update(key, {"followers": firestore.ArrayUnion([event_id])})

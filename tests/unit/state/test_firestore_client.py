@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.state.firestore_client import MAX_DOCUMENT_ID_BYTES, digest, is_document_id
+from shared.state.firestore_client import (
+    MAX_DOCUMENT_ID_BYTES,
+    as_dict,
+    digest,
+    fields_of,
+    is_document_id,
+)
 
 
 @pytest.mark.parametrize(
@@ -90,3 +98,31 @@ def test_an_id_is_invalid_exactly_when_it_breaks_a_stated_constraint(value: str)
 @given(st.lists(st.text(), min_size=1, max_size=3))
 def test_digests_are_always_valid_document_ids(parts: list[str]) -> None:
     assert is_document_id(digest(*parts))
+
+
+class SnapshotWithoutData:
+    """A snapshot of a client version that keeps its fields elsewhere."""
+
+    exists = True
+
+    def to_dict(self) -> dict[str, object]:
+        return {"a": 1}
+
+
+def test_a_snapshots_fields_are_read_without_a_deep_copy_and_as_to_dict_reads_them() -> None:
+    from google.cloud.firestore_v1.base_document import DocumentSnapshot
+
+    data = {"state": "ready", "spec": {"title": "x"}, "followers": ["e"]}
+    snapshot: Any = DocumentSnapshot(cast(Any, None), data, True, None, None, None)
+
+    fields = fields_of(snapshot)
+    fields["state"] = "changed"
+
+    assert fields == {**data, "state": "changed"}
+    assert snapshot.to_dict() == data  # a new top-level dict: the snapshot is unchanged
+    assert as_dict(snapshot) == data
+
+
+def test_without_that_field_the_fields_come_from_to_dict() -> None:
+    assert fields_of(SnapshotWithoutData()) == {"a": 1}
+    assert as_dict(SnapshotWithoutData()) == {"a": 1}
