@@ -87,8 +87,9 @@ class Settings:
     # How long an instance trusts that a calendar it saw ready for sync is still ready
     # (at most five minutes; 0: not at all). docs/create-contract.md#sync-set-up
     ready_memory_seconds: float = 300.0
-    # The webhook's lease holder starts a pass once no message was counted for this long
-    # (waiting at most SETTLE_STEPS times it); 0: at once. docs/sync-model.md
+    # While messages keep coming, the webhook's lease holder starts a pass once none was
+    # counted for this long (waiting at most SETTLE_STEPS times it); 0: at once.
+    # docs/sync-model.md#one-sync-per-calendar
     sync_settle_seconds: float = 0.1
 
 

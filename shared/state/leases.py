@@ -115,14 +115,20 @@ class LeaseStore:
     def _counter_ref(self, calendar_id: str) -> Any:
         return self._counters.document(calendar_doc_id(calendar_id))
 
-    def note_message(self, calendar_id: str) -> None:
-        """Count a push message: one non-transactional increment."""
+    def note_message(self, calendar_id: str) -> int | None:
+        """Count a push message: one non-transactional increment. Returns the count the
+        increment made (None when Firestore's answer does not say)."""
 
-        def increment() -> None:
+        def increment() -> Any:
             with translated_errors("message count"):
-                self._counter_ref(calendar_id).set({"count": firestore.Increment(1)}, merge=True)
+                return self._counter_ref(calendar_id).set(
+                    {"count": firestore.Increment(1)}, merge=True
+                )
 
-        retry_transient(increment, what="message count", budget_seconds=3.0, base_delay=0.02)
+        written = retry_transient(
+            increment, what="message count", budget_seconds=3.0, base_delay=0.02
+        )
+        return _transformed_count(written)
 
     def message_count(self, calendar_id: str) -> int:
         with translated_errors("message count"):
@@ -279,3 +285,15 @@ class LeaseStore:
         with translated_errors("lease delete"):
             self._counter_ref(calendar_id).delete()
             self._lease_ref(calendar_id).delete()
+
+
+def _transformed_count(written: Any) -> int | None:
+    """The value an increment left, from its write result (None if it is not there)."""
+    try:
+        value = written.transform_results[0]
+        message = type(value).pb(value)
+        if message.WhichOneof("value_type") == "integer_value":
+            return int(message.integer_value)
+    except (AttributeError, IndexError, TypeError):
+        pass
+    return None

@@ -4,11 +4,13 @@ A message is counted first and the lease read after; a holder, once it has relea
 lease, reads the count again and takes the lease back if it moved. So a message that
 finds the lease held is sure to be served. See docs/sync-model.md#one-sync-per-calendar.
 
-Calendar sends messages in bursts (one per changed event, often many at once). So the
-webhook's holder lets a burst settle before each pass: it starts the pass once no new
-message was counted for ``settle_seconds`` (``SYNC_SETTLE_SECONDS``), or after
-:data:`SETTLE_STEPS` such waits, whichever comes first; the messages counted meanwhile are
-served by that pass.
+Calendar sends messages in bursts (one per changed event, often many at once). So when
+messages keep coming, the webhook's holder lets them settle before a pass: it starts the
+pass once no new message was counted for ``settle_seconds`` (``SYNC_SETTLE_SECONDS``), or
+after :data:`SETTLE_STEPS` such waits, whichever comes first; the messages counted
+meanwhile are served by that pass. A burst shows as messages counted after the holder's
+own (before its first pass) or during a pass (before the next); a lone message passes at
+once.
 """
 
 from __future__ import annotations
@@ -91,15 +93,14 @@ class LeasedSync:
         ``first_pass=False`` serves only the messages that arrived while the lease was
         held for other work (the sweep's renewals and set-ups). ``deadline`` (on this
         object's clock) shortens the function's own time budget (the sweep's).
-        ``settle``: let a burst of messages settle before each pass (the webhook's).
+        ``settle``: messages that arrived during a pass let the burst settle before the
+        next pass (the webhook's).
         """
         calendar_id = lease.calendar.calendar_id
         own = self._clock() + max(1.0, self._timeout - TIME_MARGIN_SECONDS)
         deadline = own if deadline is None else min(own, deadline)
         try:
             if first_pass:
-                if settle:
-                    self.settle(lease)
                 self._pass(lease)
             while True:
                 if self._lease_store.finish_pass(lease, self._lease_seconds):
@@ -210,10 +211,16 @@ class LeasedSync:
         message that sees the lease held (a plain read, no transaction) is sure to be
         served, by that holder or by whoever takes the lease next.
         """
-        self._lease_store.note_message(calendar_id)
+        counted = self._lease_store.note_message(calendar_id)
         if self._lease_store.lease_is_live(calendar_id):
             return Outcome.COALESCED
         lease = self._lease_store.acquire_lease(calendar_id, self._lease_seconds)
         if lease is None:
             return Outcome.COALESCED
+        if counted is None or lease.seen > counted:
+            try:
+                self.settle(lease)  # others came after this one: a burst
+            except BaseException:
+                self._lease_store.release_lease(lease)
+                raise
         return self.sync_under_lease(lease, settle=True)
