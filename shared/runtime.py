@@ -275,10 +275,9 @@ def warm(parts: Iterable[str]) -> None:
     network I/O: modules imported, clients constructed, the Calendar service built.
     Whatever fails here is left for the first request to meet (and report).
 
-    The cyclic garbage collector is paused meanwhile (importing the clients' modules
-    creates many objects that all live as long as the instance; collecting them again
-    and again made a third of the import time), and what was built is then frozen out
-    of later collections."""
+    The cyclic garbage collector is paused meanwhile: importing the clients' modules
+    creates many objects that all live as long as the instance, and collecting among them
+    again and again slows the imports down."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -291,7 +290,6 @@ def warm(parts: Iterable[str]) -> None:
         logger.info("warm-up stopped early", extra=fields(error=type(err).__name__))
     finally:
         if collecting:
-            gc.freeze()
             gc.enable()
 
 

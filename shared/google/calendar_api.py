@@ -172,8 +172,12 @@ class CalendarApi:
             return self._service
 
     def prepare(self) -> None:
-        """Build the service now (a static discovery document: no network I/O)."""
-        self._resource()
+        """Build the service now (a static discovery document: no network I/O), and the
+        methods it calls most (their requests are built, never sent)."""
+        service = self._resource()
+        service.calendarList().get(calendarId="primary")
+        service.events().get(calendarId="primary", eventId="x")
+        service.events().list(calendarId="primary", **LIST_PARAMS)
 
     def _http(self) -> httplib2.Http:
         http = getattr(self._local, "http", None)
