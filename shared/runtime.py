@@ -275,9 +275,10 @@ def warm(parts: Iterable[str]) -> None:
     network I/O: modules imported, clients constructed, the Calendar service built.
     Whatever fails here is left for the first request to meet (and report).
 
-    The cyclic garbage collector is paused meanwhile: importing the clients' modules
-    creates many objects that all live as long as the instance, and collecting among them
-    again and again slows the imports down."""
+    The cyclic garbage collector is paused meanwhile (importing the clients' modules
+    creates many objects that all live as long as the instance), and what was built is
+    then frozen out of later collections, so the first requests do not pay for a full
+    collection of it."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -290,6 +291,7 @@ def warm(parts: Iterable[str]) -> None:
         logger.info("warm-up stopped early", extra=fields(error=type(err).__name__))
     finally:
         if collecting:
+            gc.freeze()
             gc.enable()
 
 
