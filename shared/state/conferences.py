@@ -256,6 +256,24 @@ class ConferenceStore:
             self._local.deferred = None
             self._local.fence = None
 
+    @contextlib.contextmanager
+    def tracking_writes(self) -> Iterator[set[str]]:
+        """The document ids this thread writes within the block (an update queued or
+        written, a move's two documents, a delete): records read before the block and
+        written since must be read again (the full sync's records, read once)."""
+        outer: set[str] | None = getattr(self._local, "written", None)
+        written: set[str] = set() if outer is None else outer
+        self._local.written = written
+        try:
+            yield written
+        finally:
+            self._local.written = outer
+
+    def _wrote(self, *keys: ConferenceKey) -> None:
+        written: set[str] | None = getattr(self._local, "written", None)
+        if written is not None:
+            written.update(key.doc_id for key in keys)
+
     def write_deferred(self) -> None:
         """Write this thread's queued updates now: one commit (a document removed meanwhile
         stays removed, and the others are then written one by one), after the block's
@@ -485,6 +503,15 @@ class ConferenceStore:
             return [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
 
     @_deferred_first
+    def changed_since(self, calendar_id: str, since: datetime) -> list[ConferenceRecord]:
+        """The calendar's documents written at ``since`` or later (a single-field range
+        query on ``updatedAt``, filtered by calendar here: no composite index)."""
+        query = self._collection.where(filter=FieldFilter("updatedAt", ">=", since))
+        with translated_errors("record query"):
+            found = [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
+        return [record for record in found if record.key.calendar_id == calendar_id]
+
+    @_deferred_first
     def counts_by_calendar(self) -> dict[str, RecordCounts]:
         """What the operator status shows of each calendar's records (operator tools;
         not for request paths): see :class:`RecordCounts`."""
@@ -553,6 +580,7 @@ class ConferenceStore:
             "updatedAt": self._clock(),
         }
         data["followers"] = [f for f in data.get("followers", []) if f != new_key.event_id]
+        self._wrote(record.key, new_key)
         with translated_errors("record move"):
             self._ref(new_key).set(data)
             if new_key.doc_id != record.key.doc_id:
@@ -564,6 +592,7 @@ class ConferenceStore:
         Inside :meth:`deferred_updates`, queued (a second update of the same record
         writes the queue first, so updates are written in order)."""
         stamped = {**changes, "updatedAt": self._clock()}
+        self._wrote(key)
         deferred: dict[str, tuple[ConferenceKey, dict[str, Any]]] | None = getattr(
             self._local, "deferred", None
         )
@@ -583,5 +612,6 @@ class ConferenceStore:
 
     @_deferred_first
     def delete(self, key: ConferenceKey) -> None:
+        self._wrote(key)
         with translated_errors("record delete"):
             self._ref(key).delete()

@@ -225,3 +225,35 @@ def test_a_read_inside_the_block_is_fenced_before_it_writes_the_queue(stack: Sta
         page()
 
     assert (stored(stack, KEY) or {}).get("lastError") is None
+
+
+def test_writes_are_tracked_within_the_block(stack: Stack) -> None:
+    store = ConferenceStore(stack.db)
+    for key in (KEY, OTHER):
+        store.reserve(key, "alice@example.com", 60)
+    moved = ConferenceKey("team@example.com", "event-3", "1")
+
+    with store.tracking_writes() as written:
+        store.get(KEY)
+        with store.deferred_updates():
+            store.update(KEY, {"lastError": "queued"})
+        record = store.get(OTHER)
+        assert record is not None
+        store.move(record, moved, {})
+    store.update(OTHER, {"lastError": "after the block"})
+
+    assert written == {KEY.doc_id, OTHER.doc_id, moved.doc_id}
+
+
+def test_records_changed_since_a_time_are_read_for_one_calendar(stack: Stack) -> None:
+    store = ConferenceStore(stack.db)
+    elsewhere = ConferenceKey("other@example.com", "event-1", "1")
+    store.reserve(KEY, "alice@example.com", 60)
+    snapshot = stack.db.collection(COLLECTION).document(KEY.doc_id).get()
+    since = snapshot.get("updatedAt")
+    store.reserve(OTHER, "alice@example.com", 60)
+    store.reserve(elsewhere, "alice@example.com", 60)
+
+    changed = store.changed_since("team@example.com", since)
+
+    assert {record.key for record in changed} == {KEY, OTHER}
