@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, assert_never
 
@@ -162,26 +162,34 @@ class ChangeHandler:
         items: list[dict[str, Any]],
         stats: PassStats,
         known: Mapping[str, ConferenceRecord] | None = None,
+        written: Container[str] = frozenset(),
     ) -> None:
         """Apply a listed page. ``known``: the calendar's records by document id, read
         once for a whole full sync; then only an event that looks like a copy of one of
-        ours and has no known record (made since they were read) is looked up."""
+        ours and has no known record (made since they were read), or whose known record
+        this pass has ``written`` since (so the one known is stale), is looked up."""
         calendar_id = calendar_state.calendar_id
         listed = [
             (item, [ConferenceKey(calendar_id, str(item["id"]), s) for s in self._solutions])
             for item in items
             if item.get("id")
         ]
-        found = self._conference_store.get_many(
-            [
-                key
-                for item, keys in listed
-                if known is None or self._look_up(calendar_id, item, keys, known)
-                for key in keys
-            ]
-        )
+        look_up = [
+            key
+            for item, keys in listed
+            if known is None
+            or any(key.doc_id in written for key in keys)
+            or self._look_up(calendar_id, item, keys, known)
+            for key in keys
+        ]
+        found = self._conference_store.get_many(look_up)
         if known is not None:
-            found = {**known, **found}
+            # What was looked up is as read now (absent: gone); the rest as known.
+            looked_up = {key.doc_id for key in look_up}
+            found = {
+                **{doc_id: record for doc_id, record in known.items() if doc_id not in looked_up},
+                **found,
+            }
 
         def recorded(keys: list[ConferenceKey]) -> list[str]:
             return [key.doc_id for key in keys if key.doc_id in found]

@@ -9,8 +9,10 @@ Full (any 410, even in the middle of paging): a listing without token, with ``ti
 listing reports no deletions: a record whose event falls inside the window but was not
 listed is confirmed with ``events.get`` before anything is deleted; records outside
 the window (events that ended before it) are left alone. The calendar's records are read
-once, with one query, before the listing (not looked up page by page), and those the
-reconciliation confirms are read again just before, in one batch.
+once, with one query, before the listing (not looked up page by page); a listed event
+whose record the pass wrote since is looked up again; those the reconciliation confirms
+are read again just before, in one batch, and records written by others while the
+listing ran are reconciled too (as a read after the listing would).
 
 Pages are applied as they arrive and dropped: memory does not grow with the calendar.
 While a page is applied, the next one is fetched (on a helper thread); a full sync also
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Container, Generator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +38,10 @@ from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler, PassStats
 
 logger = logging.getLogger(__name__)
+
+# How far back the records written while a full listing ran are read again (the
+# writers' clocks may differ from ours).
+CLOCK_MARGIN = timedelta(seconds=60)
 
 # Helper threads that fetch the next page, or read the records, while a pass works.
 HELPERS = 16
@@ -141,6 +147,7 @@ class CalendarSync:
         calendar_state: CalendarState,
         stats: PassStats,
         known: Callable[[], dict[str, ConferenceRecord]] | None = None,
+        written: Container[str] = frozenset(),
         **params: Any,
     ) -> str:
         """Apply every page; the next page is fetched while one is applied."""
@@ -154,7 +161,7 @@ class CalendarSync:
                     return str(done.value)
                 fetching = self._helpers.start(lambda: next(pages))
                 self._handler.apply_page(
-                    calendar_state, items, stats, None if known is None else known()
+                    calendar_state, items, stats, None if known is None else known(), written
                 )
         finally:
             fetching.settle()
@@ -164,6 +171,7 @@ class CalendarSync:
 
     def _full(self, calendar_state: CalendarState, stats: PassStats) -> str:
         window_start = self._now() - self._lookback
+        read_from = self._now() - CLOCK_MARGIN
         reading = self._helpers.start(
             lambda: self._conference_store.for_calendar(calendar_state.calendar_id)
         )
@@ -172,11 +180,23 @@ class CalendarSync:
         def known() -> dict[str, ConferenceRecord]:
             return {record.key.doc_id: record for record in reading.result()}
 
+        # Records this pass writes are read again where they are listed later (the
+        # ones known were read before): docs/sync-model.md#full-sync.
         try:
-            token = self._drain(calendar_state, stats, known, time_min=window_start.isoformat())
+            with self._conference_store.tracking_writes() as written:
+                token = self._drain(
+                    calendar_state, stats, known, written, time_min=window_start.isoformat()
+                )
             records = reading.result()
         finally:
             reading.settle()
+        # Records made or changed by others while the listing ran (a conference created
+        # meanwhile) are reconciled too, as when the records were read after the listing.
+        changed = self._conference_store.changed_since(calendar_state.calendar_id, read_from)
+        if changed:
+            by_id = {record.key.doc_id: record for record in records}
+            by_id.update((record.key.doc_id, record) for record in changed)
+            records = list(by_id.values())
         unseen = [
             record
             for record in records
