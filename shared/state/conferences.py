@@ -503,15 +503,6 @@ class ConferenceStore:
             return [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
 
     @_deferred_first
-    def changed_since(self, calendar_id: str, since: datetime) -> list[ConferenceRecord]:
-        """The calendar's documents written at ``since`` or later (a single-field range
-        query on ``updatedAt``, filtered by calendar here: no composite index)."""
-        query = self._collection.where(filter=FieldFilter("updatedAt", ">=", since))
-        with translated_errors("record query"):
-            found = [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
-        return [record for record in found if record.key.calendar_id == calendar_id]
-
-    @_deferred_first
     def counts_by_calendar(self) -> dict[str, RecordCounts]:
         """What the operator status shows of each calendar's records (operator tools;
         not for request paths): see :class:`RecordCounts`."""

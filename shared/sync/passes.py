@@ -10,9 +10,8 @@ listing reports no deletions: a record whose event falls inside the window but w
 listed is confirmed with ``events.get`` before anything is deleted; records outside
 the window (events that ended before it) are left alone. The calendar's records are read
 once, with one query, before the listing (not looked up page by page); a listed event
-whose record the pass wrote since is looked up again; those the reconciliation confirms
-are read again just before, in one batch, and records written by others while the
-listing ran are reconciled too (as a read after the listing would).
+whose record the pass wrote since is looked up again, and those the reconciliation
+confirms are read again just before, in one batch.
 
 Pages are applied as they arrive and dropped: memory does not grow with the calendar.
 While a page is applied, the next one is fetched (on a helper thread); a full sync also
@@ -38,10 +37,6 @@ from shared.structured_logging import fields
 from shared.sync.changes import ChangeHandler, PassStats
 
 logger = logging.getLogger(__name__)
-
-# How far back the records written while a full listing ran are read again (the
-# writers' clocks may differ from ours).
-CLOCK_MARGIN = timedelta(seconds=60)
 
 # Helper threads that fetch the next page, or read the records, while a pass works.
 HELPERS = 16
@@ -171,7 +166,6 @@ class CalendarSync:
 
     def _full(self, calendar_state: CalendarState, stats: PassStats) -> str:
         window_start = self._now() - self._lookback
-        read_from = self._now() - CLOCK_MARGIN
         reading = self._helpers.start(
             lambda: self._conference_store.for_calendar(calendar_state.calendar_id)
         )
@@ -190,13 +184,6 @@ class CalendarSync:
             records = reading.result()
         finally:
             reading.settle()
-        # Records made or changed by others while the listing ran (a conference created
-        # meanwhile) are reconciled too, as when the records were read after the listing.
-        changed = self._conference_store.changed_since(calendar_state.calendar_id, read_from)
-        if changed:
-            by_id = {record.key.doc_id: record for record in records}
-            by_id.update((record.key.doc_id, record) for record in changed)
-            records = list(by_id.values())
         unseen = [
             record
             for record in records

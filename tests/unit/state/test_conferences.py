@@ -243,17 +243,3 @@ def test_writes_are_tracked_within_the_block(stack: Stack) -> None:
     store.update(OTHER, {"lastError": "after the block"})
 
     assert written == {KEY.doc_id, OTHER.doc_id, moved.doc_id}
-
-
-def test_records_changed_since_a_time_are_read_for_one_calendar(stack: Stack) -> None:
-    store = ConferenceStore(stack.db)
-    elsewhere = ConferenceKey("other@example.com", "event-1", "1")
-    store.reserve(KEY, "alice@example.com", 60)
-    snapshot = stack.db.collection(COLLECTION).document(KEY.doc_id).get()
-    since = snapshot.get("updatedAt")
-    store.reserve(OTHER, "alice@example.com", 60)
-    store.reserve(elsewhere, "alice@example.com", 60)
-
-    changed = store.changed_since("team@example.com", since)
-
-    assert {record.key for record in changed} == {KEY, OTHER}
