@@ -73,9 +73,16 @@ class ConferenceKey:
     event_id: str
     solution_id: str
 
-    @functools.cached_property
+    @property
     def doc_id(self) -> str:
-        return digest(self.calendar_id, self.event_id, self.solution_id)
+        # Computed once per key, without functools.cached_property: on Python 3.11 its
+        # lock is shared by every key and, contended by the pass's helper threads, cost
+        # more than the SHA-256 it saves. Two threads computing it at once store the same.
+        cached: str | None = self.__dict__.get("_doc_id")
+        if cached is None:
+            cached = digest(self.calendar_id, self.event_id, self.solution_id)
+            object.__setattr__(self, "_doc_id", cached)
+        return cached
 
 
 @dataclass(frozen=True)
