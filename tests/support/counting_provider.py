@@ -143,6 +143,7 @@ class CountingProvider:
         self._record("update", meetingId=meeting_id, spec=spec.as_record())
         meeting = self._inner.update(meeting_id, spec, solution, host_email)
         rotated = self._client.collection(ROTATED).document(digest(meeting_id))
+        notes: str | None
         if mode == "rotate":
             notes = f"New join details {time.time()}"
             rotated.set({"notes": notes})
