@@ -248,8 +248,9 @@ def test_new_join_details_survive_a_write_back_that_fails_for_now(stack: Stack) 
     stack.fault("update", "rotate", remaining=1, delay=1.0)
 
     edit(scenario, {"summary": "Renamed"})
-    # The provider call takes a second; meanwhile Calendar starts failing writes.
-    stack.calendar.control.fail_next("events.patch", 503, "backendError", count=4)
+    # The provider call takes a second; meanwhile Calendar starts failing writes, for the
+    # whole first phase (each redelivered message's pass updates again and fails again).
+    stack.calendar.control.fail_next("events.patch", 503, "backendError", count=1000)
     settle(stack)
     assert "conferenceData" in scenario.user.get(ALICE, scenario.event_id)
     assert not scenario.user.get(ALICE, scenario.event_id)["conferenceData"].get("notes")

@@ -8,7 +8,9 @@ Faults are scripted through the document ``_test_provider/faults``:
 "unconfirmed" | "invalid" | "busy" | "limit" | "refused" | "server" | "account",
 "remaining": N, "meetingId": id, "retryAfter": seconds}, "delay": seconds}``. ``crash``
 ends the process on the spot, as a crash would; ``rotate`` makes an update return new
-join details (for write-back tests). The refusals of ``shared/errors.py``: ``busy``
+join details (for write-back tests), which its later answers keep, as a real service's
+would: the rotated details of a meeting are stored (``_test_provider_rotated``). The
+refusals of ``shared/errors.py``: ``busy``
 (MeetingBusy, a meeting in progress), ``limit`` (HostLimitReached, the host's daily
 limit), ``refused`` (MeetingRefused), ``server`` (MeetingCallFailed, a 5xx on the
 meeting) and ``account`` (ProviderAccountFailure, ``setting`` TEST_PROVIDER_SECRET);
@@ -39,9 +41,10 @@ from shared.errors import (
 )
 from shared.providers.base import Meeting, MeetingSpec
 from shared.providers.jitsi import JitsiProvider
-from shared.state.firestore_client import firestore_client
+from shared.state.firestore_client import digest, firestore_client
 
 CALLS = "_test_provider_calls"
+ROTATED = "_test_provider_rotated"
 FAULTS = ("_test_provider", "faults")
 ACCOUNT_SETTING = "TEST_PROVIDER_SECRET"
 
@@ -139,8 +142,16 @@ class CountingProvider:
         mode = self._fault("update", meeting_id)
         self._record("update", meetingId=meeting_id, spec=spec.as_record())
         meeting = self._inner.update(meeting_id, spec, solution, host_email)
+        rotated = self._client.collection(ROTATED).document(digest(meeting_id))
+        notes: str | None
         if mode == "rotate":
-            data = {**meeting.conference_data, "notes": f"New join details {time.time()}"}
+            notes = f"New join details {time.time()}"
+            rotated.set({"notes": notes})
+        else:
+            snapshot = rotated.get()
+            notes = (snapshot.to_dict() or {}).get("notes") if snapshot.exists else None
+        if notes:
+            data = {**meeting.conference_data, "notes": notes}
             return Meeting(meeting_id=meeting.meeting_id, conference_data=data)
         return meeting
 
