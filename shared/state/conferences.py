@@ -19,7 +19,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -32,6 +32,9 @@ from shared.errors import DocumentGone, TransientFailure
 from shared.state.firestore_client import as_dict, digest, translated_errors
 
 COLLECTION = "conferences"
+#: The provider whose conferences are joined through the join function (find_by_join_id).
+JOIN_PROVIDER = "bigbluebutton"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA_VERSION = 1
 RESERVATION_TTL = timedelta(days=1)
 
@@ -354,6 +357,27 @@ class ConferenceStore:
                 ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
             ]
         return [m for m in found if m.key.calendar_id == calendar_id]
+
+    def find_by_join_id(self, conference_id: str) -> ConferenceRecord | None:
+        """The bigbluebutton record whose conference id is ``conference_id``, on any
+        calendar (what a join link names); None when there is none, or only a creation's
+        reservation. One equality query on the automatic single-field index."""
+        if not conference_id:
+            return None
+        query = self._collection.where(filter=FieldFilter("conferenceId", "==", conference_id))
+        with translated_errors("record query"):
+            found = [
+                ConferenceRecord.from_doc(dict(snap.to_dict() or {})) for snap in query.stream()
+            ]
+        matching = [
+            record
+            for record in found
+            if record.provider == JOIN_PROVIDER and record.state is not RecordState.PENDING
+        ]
+        # A record being moved exists twice for a moment (written, then the old removed):
+        # the newest write is the one that stays.
+        matching.sort(key=lambda record: record.updated_at or record.created_at or _EPOCH)
+        return matching[-1] if matching else None
 
     def for_calendar(self, calendar_id: str) -> list[ConferenceRecord]:
         """Every conference document of a calendar."""
