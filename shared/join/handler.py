@@ -77,6 +77,7 @@ class Conference:
     calendar_id: str
     event_id: str
     owner_email: str
+    solution_id: str
     options: Mapping[str, Any]
 
 
@@ -140,6 +141,9 @@ class JoinHandler:
     def redirect_uri(self) -> str:
         return self._base_url + CALLBACK_PATH
 
+    def too_large(self) -> pages.Answer:
+        return pages.too_large(self._css)
+
     def handle(self, request: JoinRequest) -> pages.Answer:
         try:
             return self._route(request)
@@ -150,6 +154,11 @@ class JoinHandler:
             logger.error(
                 "join: refused by a dependency",
                 extra=fields(outcome="failed", error=type(err).__name__),
+            )
+            return pages.failed(self._css)
+        except Exception as err:  # noqa: BLE001 (no internals leak: a generic page)
+            logger.error(
+                "join: unexpected error", extra=fields(outcome="failed", error=type(err).__name__)
             )
             return pages.failed(self._css)
 
@@ -182,13 +191,14 @@ class JoinHandler:
         self, conference_id: str
     ) -> tuple[Conference, Mapping[str, Any]] | pages.Answer:
         """The conference and its event now, or the page that says why not."""
+        # The tombstone first: sync removes a cancelled conference's record after it.
+        if self._backend.is_tombstoned(conference_id):
+            self._log("cancelled", conference_id)
+            return pages.cancelled(self._css)
         conference = self._backend.find(conference_id)
         if conference is None:
             self._log("unknown", conference_id)
             return pages.not_found(self._css)
-        if self._backend.is_tombstoned(conference_id):
-            self._log("cancelled", conference_id)
-            return pages.cancelled(self._css)
         try:
             event = self._backend.read_event(conference)
         except NotFound:
@@ -276,6 +286,9 @@ class JoinHandler:
 
     # -- sign-in ------------------------------------------------------------------------
     def _start_sign_in(self, request: JoinRequest, conference_id: str) -> pages.Answer:
+        if self._backend.is_tombstoned(conference_id):
+            self._log("cancelled", conference_id)
+            return pages.cancelled(self._css)
         if self._backend.find(conference_id) is None:
             self._log("unknown", conference_id)
             return pages.not_found(self._css)

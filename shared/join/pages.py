@@ -151,6 +151,11 @@ def method_not_allowed(stylesheet: str, allowed: str) -> Answer:
     return Answer(page.status, page.body, extra_headers=(("Allow", allowed),))
 
 
+def too_large(stylesheet: str) -> Answer:
+    body = '<p id="too-large">The form sent was too large.</p>'
+    return _page(413, "Too large", body, stylesheet)
+
+
 def unavailable(stylesheet: str) -> Answer:
     body = (
         '<p id="unavailable">The meeting service could not be reached. Try again in a minute.</p>'
