@@ -29,11 +29,13 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from local.fakes.bbb_server import BBBServer
 from local.fakes.calendar_server import CalendarServer
 from local.fakes.token_issuer import TokenIssuer
 from local.fakes.zoom_server import ZoomServer
 from local.firestore_emulator import FirestoreEmulator
 from local.function_process import FunctionProcess
+from shared.join.handler import CALLBACK_PATH as JOIN_CALLBACK_PATH
 
 PROJECT = "demo-conferencing"
 #: The delegation account of ``--credentials delegated`` (trusted by the local issuer).
@@ -82,6 +84,35 @@ def function_env(
             }
         )
     return env
+
+
+JOIN_CLIENT = {
+    "id": "local-join.apps.googleusercontent.com",
+    "secret": "local-join-secret",
+}
+#: Signs the join function's cookies on the local stack only (deployments use Secret Manager).
+LOCAL_JOIN_SESSION_KEY = "local-join-session-key-for-the-local-stack-only"
+
+
+def join_env(*, issuer: TokenIssuer, bbb: BBBServer, join_url: str) -> dict[str, str]:
+    """The settings the join function adds on the local stack: the local BigBlueButton,
+    the local issuer's sign-in endpoints, and ``join_url`` (the join function's own
+    address) as ``JOIN_BASE_URL``. The issuer gets the web client registered, with the
+    callback under ``join_url`` as its redirect URI."""
+    issuer.oidc.register_client(
+        JOIN_CLIENT["id"], JOIN_CLIENT["secret"], [join_url + JOIN_CALLBACK_PATH]
+    )
+    return {
+        "CONFERENCE_PROVIDERS": "bigbluebutton",
+        "BBB_API_URL": bbb.api_url,
+        "BBB_SECRET": bbb.secret,
+        "JOIN_BASE_URL": join_url,
+        "JOIN_SESSION_KEY": LOCAL_JOIN_SESSION_KEY,
+        "JOIN_OAUTH_CLIENT_ID": JOIN_CLIENT["id"],
+        "JOIN_OAUTH_CLIENT_SECRET": JOIN_CLIENT["secret"],
+        "GOOGLE_OAUTH_AUTHORIZE_URL": issuer.authorize_url,
+        "GOOGLE_OAUTH_TOKEN_URL": issuer.token_uri,
+    }
 
 
 def local_delegation(issuer: TokenIssuer, folder: Path) -> dict[str, str]:

@@ -15,7 +15,7 @@ Paths, relative to ``JOIN_BASE_URL``:
   signed state names (always a conference path under ``JOIN_BASE_URL``).
 - ``<conference id>/guest`` (POST ``name``, ``token``): the guest form; the token is bound
   to the state cookie. 303 to BigBlueButton's lobby (``guest=true``).
-- ``static/join.css`` (GET): the stylesheet (the CSP allows ``style-src 'self'`` only).
+- ``assets/join.css`` (GET): the stylesheet (the CSP allows ``style-src 'self'`` only).
 
 Bad input (an unknown id, a tampered or expired cookie, a replayed code, a wrong form
 token, an over-long name) is a 4xx page, and nothing is created or written. Logs carry

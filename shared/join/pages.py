@@ -20,7 +20,8 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cache-Control", "no-store"),
     ("X-Content-Type-Options", "nosniff"),
 )
-STYLESHEET_PATH = "static/join.css"
+# Not under static/: Flask (under functions-framework) routes /static/ to its own folder.
+STYLESHEET_PATH = "assets/join.css"
 STYLESHEET = """\
 body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto;
   padding: 0 1rem; line-height: 1.5; color: #1f1f1f; background: #fff; }

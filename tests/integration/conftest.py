@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from local.fakes.bbb_server import BBBServer
+from tests.support.join_stack import JoinStack, start_join_stack
 from tests.support.stack import PROJECT, Stack
 from tests.support.zoom_stack import ZoomStack, start_zoom_stack, stop_zoom_stack
 
@@ -44,3 +46,23 @@ def zoom_stack(zoom_stack_session: ZoomStack) -> Iterator[ZoomStack]:
     stack.mark_logs()
     yield stack
     stack.calendar.wait_for_deliveries(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def join_stack_session(
+    stack_session: Stack, bbb_server: BBBServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[JoinStack]:
+    join_stack = start_join_stack(stack_session, bbb_server, tmp_path_factory.mktemp("join"))
+    try:
+        yield join_stack
+    finally:
+        join_stack.process.stop()
+
+
+@pytest.fixture
+def join_stack(join_stack_session: JoinStack, stack: Stack, bbb: BBBServer) -> JoinStack:
+    """The join function with Firestore, Calendar and BigBlueButton emptied."""
+    join_stack_session.base.issuer.oidc.reset()
+    if not join_stack_session.process.alive():
+        join_stack_session.process.start()
+    return join_stack_session

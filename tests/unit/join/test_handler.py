@@ -257,12 +257,12 @@ def test_methods_are_checked(handler: JoinHandler) -> None:
     assert get(handler, f"/{CID}/guest").status == 405
     assert post(handler, "/oauth/callback", {}, {}).status == 405
     assert post(handler, f"/{CID}/signin", {}, {}).status == 405
-    assert post(handler, "/static/join.css", {}, {}).status == 405
-    assert handler.handle(JoinRequest("HEAD", "/static/join.css", {}, {}, {})).status == 200
+    assert post(handler, "/assets/join.css", {}, {}).status == 405
+    assert handler.handle(JoinRequest("HEAD", "/assets/join.css", {}, {}, {})).status == 200
 
 
 def test_the_stylesheet_is_served(handler: JoinHandler) -> None:
-    answer = get(handler, "/static/join.css")
+    answer = get(handler, "/assets/join.css")
 
     assert answer.status == 200
     assert answer.content_type.startswith("text/css")

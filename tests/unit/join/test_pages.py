@@ -8,7 +8,7 @@ import pytest
 
 from shared.join import pages
 
-CSS = "/static/join.css"
+CSS = "/assets/join.css"
 ALL = [
     pages.landing(
         stylesheet=CSS,
