@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.auth.credentials import Credentials
 
@@ -35,6 +35,9 @@ from shared.sync.passes import CalendarSync
 from shared.sync.push import PushHandler
 from shared.sync.setup import SyncSetup
 from shared.sync.sweep import Sweep
+
+if TYPE_CHECKING:
+    from shared.providers.bigbluebutton.provider import BigBlueButtonProvider
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -116,6 +119,17 @@ class Runtime:
     def providers(self) -> ProviderRegistry:
         """The enabled providers, each built on first use."""
         return self._once("providers", lambda: ProviderRegistry(self.settings))
+
+    @property
+    def bigbluebutton(self) -> BigBlueButtonProvider:
+        """The BigBlueButton provider (built, and its code imported, on first use);
+        ConfigurationError when bigbluebutton is not enabled."""
+        from shared.providers.bigbluebutton.provider import BigBlueButtonProvider
+
+        provider = self.providers.get("bigbluebutton")
+        if not isinstance(provider, BigBlueButtonProvider):
+            raise ConfigurationError(["the bigbluebutton provider is not the built-in one"])
+        return provider
 
     @property
     def provider(self) -> Provider:

@@ -130,7 +130,7 @@ runtime.providers.solutions
 import shared.creation.creator, shared.sync.changes, shared.sync.sweep
 before = sorted(m for m in sys.modules if m.startswith(("shared.providers.zoom",
     "shared.providers.bigbluebutton")))
-runtime.providers.get("bigbluebutton")
+assert runtime.bigbluebutton.name == "bigbluebutton"
 after = sorted(m for m in sys.modules if m.startswith("shared.providers.bigbluebutton"))
 print(json.dumps([before, after]))
 """
