@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.auth.credentials import Credentials
 
@@ -20,8 +20,10 @@ from shared.errors import ConfigurationError
 from shared.google import credentials as calendar_credentials
 from shared.google.calendar_api import CalendarApi
 from shared.google.id_tokens import IdTokenVerifier
-from shared.providers import Provider, provider_from_settings
+from shared.providers.base import Provider
+from shared.providers.registry import ProviderRegistry
 from shared.state.calendars import CalendarStore
+from shared.state.cancelled import CancelledConferenceStore
 from shared.state.channels import ChannelStore
 from shared.state.conferences import ConferenceStore
 from shared.state.firestore_client import firestore_client
@@ -33,6 +35,9 @@ from shared.sync.passes import CalendarSync
 from shared.sync.push import PushHandler
 from shared.sync.setup import SyncSetup
 from shared.sync.sweep import Sweep
+
+if TYPE_CHECKING:
+    from shared.providers.bigbluebutton.provider import BigBlueButtonProvider
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -104,8 +109,32 @@ class Runtime:
         )
 
     @property
+    def cancelled_store(self) -> CancelledConferenceStore:
+        return self._once(
+            "cancelled_store",
+            lambda: CancelledConferenceStore(firestore_client(self.settings.project)),
+        )
+
+    @property
+    def providers(self) -> ProviderRegistry:
+        """The enabled providers, each built on first use."""
+        return self._once("providers", lambda: ProviderRegistry(self.settings))
+
+    @property
+    def bigbluebutton(self) -> BigBlueButtonProvider:
+        """The BigBlueButton provider (built, and its code imported, on first use);
+        ConfigurationError when bigbluebutton is not enabled."""
+        from shared.providers.bigbluebutton.provider import BigBlueButtonProvider
+
+        provider = self.providers.get("bigbluebutton")
+        if not isinstance(provider, BigBlueButtonProvider):
+            raise ConfigurationError(["the bigbluebutton provider is not the built-in one"])
+        return provider
+
+    @property
     def provider(self) -> Provider:
-        return self._once("provider", lambda: provider_from_settings(self.settings))
+        """The primary provider (the first of CONFERENCE_PROVIDERS)."""
+        return self.providers.get(self.providers.primary)
 
     @property
     def verifier(self) -> IdTokenVerifier:
@@ -140,7 +169,7 @@ class Runtime:
                 settings=self.settings,
                 conference_store=self.conference_store,
                 calendar_api=self.calendar_api,
-                provider=self.provider,
+                providers=self.providers,
                 sync_setup=self.sync_setup,
             ),
         )
@@ -158,7 +187,8 @@ class Runtime:
                 conference_store=self.conference_store,
                 calendar_store=self.calendar_store,
                 calendar_api=self.calendar_api,
-                provider=self.provider,
+                providers=self.providers,
+                cancelled_store=self.cancelled_store,
                 provider_retry_seconds=self.settings.provider_retry_seconds,
                 retention_days=self.settings.mapping_retention_days,
                 write_back=self.settings.write_back,

@@ -1,10 +1,10 @@
 """Draws the solutions' logos: ``addon/logos/<provider>-<size>.png``, 128 and 32 pixels.
 
 Our own images, made from a few geometric shapes: a rounded square in the provider's
-colour with a white letter drawn from strokes (``J`` for Jitsi Meet, ``Z`` for Zoom, ``B`` for BigBlueButton). No
-vendor artwork is used. Standard library only (no Pillow): each pixel is the average of a
-grid of samples (anti-aliasing), written as an 8-bit RGBA PNG without metadata, so the
-same code always draws the same pixels::
+colour with a white letter drawn from strokes (``J`` for Jitsi Meet, ``Z`` for Zoom,
+``B`` for BigBlueButton). No vendor artwork is used. Standard library only (no Pillow):
+each pixel is the average of a grid of samples (anti-aliasing), written as an 8-bit RGBA
+PNG without metadata, so the same code always draws the same pixels::
 
     python -m addon.logos.make_logos [--out addon/logos]
 

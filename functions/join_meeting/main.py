@@ -22,8 +22,6 @@ from shared.join.backend import join_handler
 from shared.join.handler import MAX_FORM_BYTES, JoinHandler, JoinRequest
 from shared.join.settings import load_join_settings
 from shared.runtime import check_settings_at_startup, get_runtime
-from shared.state.cancelled import CancelledConferenceStore
-from shared.state.firestore_client import firestore_client
 from shared.structured_logging import fields, setup_logging
 
 setup_logging()
@@ -47,8 +45,9 @@ def _get_handler() -> JoinHandler:
                 runtime.settings,
                 JOIN_SETTINGS,
                 conference_store=runtime.conference_store,
-                tombstones=CancelledConferenceStore(firestore_client(runtime.settings.project)),
+                tombstones=runtime.cancelled_store,
                 calendar_api=runtime.calendar_api,
+                provider=runtime.bigbluebutton,
             )
         return _handler
 

@@ -92,3 +92,34 @@ def deployed_solutions(
                 raise ConfigurationError([f"solutions.json: two solutions are {solution_id!r}"])
             solutions[solution_id] = replace(solution, id=solution_id)
     return solutions
+
+
+@cache
+def known_providers(path: Path = SOLUTIONS_FILE) -> tuple[str, ...]:
+    """The providers listed in ``solutions.json`` (keys starting with ``_`` are comments)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return tuple(name for name in document if not name.startswith("_"))
+
+
+def recorded_solution_ids(providers: Sequence[str], path: Path = SOLUTIONS_FILE) -> tuple[str, ...]:
+    """Every solution id a conference document may carry: the deployed ids, and each
+    known provider's ids both as a primary and as another provider would have them, so
+    that sync finds records written under an earlier list (a provider since removed, or
+    since moved in the list), and leaves alone those whose provider is not enabled."""
+    ids = dict.fromkeys(deployed_solutions(providers, path))
+    for provider in known_providers(path):
+        for file_id in solutions_for(provider, path):
+            ids.setdefault(file_id)
+            ids.setdefault(f"{provider}-{file_id}")
+    return tuple(ids)
+
+
+def stored_solution(provider: str, solution_id: str) -> Solution | None:
+    """The solution a record names, by its provider and stored solution id (a file id, or
+    ``<provider>-<file id>``), keeping the stored id; None if there is no such solution."""
+    try:
+        solutions = solutions_for(provider)
+    except ConfigurationError:
+        return None
+    found = solutions.get(solution_id.removeprefix(f"{provider}-")) or None
+    return replace(found, id=solution_id) if found is not None else None

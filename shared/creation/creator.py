@@ -8,6 +8,9 @@ up for sync within a time budget. A retry or a concurrent call finds the reserva
 and answers with the winner's result (waiting a few seconds for it, then ``TEMPORARY``).
 Every failure becomes a ConferenceErrorType; the reason goes to the log.
 
+The solution id Calendar sends is a deployed id (docs/providers.md#several-providers): it
+picks the solution and so the provider, which the record then names (``provider``).
+
 The decisions are the pure functions of ``shared/creation/decisions.py`` (see
 docs/create-contract.md#creation-decisions); this module reads, writes and calls the
 provider.
@@ -30,7 +33,7 @@ from shared.conferences.conference_data import (
     validate_conference_data,
 )
 from shared.conferences.meeting_spec import record_expiry
-from shared.conferences.solutions import Solution, find_solution
+from shared.conferences.solutions import Solution
 from shared.config import Settings
 from shared.creation.decisions import (
     NOT_A_WRITER,
@@ -61,6 +64,7 @@ from shared.google.access import CalendarAccess, may_see_private
 from shared.google.calendar_api import CalendarApi
 from shared.http.create_request import CreateRequest
 from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of, retry_budget
+from shared.providers.registry import ProviderRegistry
 from shared.retries import retry_transient
 from shared.state.conferences import (
     ConferenceKey,
@@ -105,7 +109,7 @@ class ConferenceCreator:
         settings: Settings,
         conference_store: ConferenceStore,
         calendar_api: CalendarApi,
-        provider: Provider,
+        providers: ProviderRegistry,
         sync_setup: SyncSetup,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -115,7 +119,7 @@ class ConferenceCreator:
         self._conference_store = conference_store
         self._calendar_api = calendar_api
         self._access = CalendarAccess(calendar_api)
-        self._provider = provider
+        self._providers = providers
         self._sync_setup = sync_setup
         self._clock = clock
         self._sleep = sleep
@@ -144,9 +148,10 @@ class ConferenceCreator:
 
     # -- steps ---------------------------------------------------------------------------
     def _create(self, request: CreateRequest, user_email: str) -> CreateOutcome:
-        solution = decide_solution(find_solution(self._provider.name, request.solution_id))
+        solution = decide_solution(self._providers.solution(request.solution_id))
         if isinstance(solution, Refusal):
             raise _Refused(solution)
+        provider = self._providers.get(solution.provider)
         key = ConferenceKey(request.calendar_id, request.event_id, request.solution_id)
         time_zone, role = self._check_access(request.calendar_id, user_email)
         stored = decide_existing(self._conference_store.get(key))
@@ -177,7 +182,9 @@ class ConferenceCreator:
             logger.warning("took over an expired reservation", extra=fields(doc=key.doc_id))
         # A reservation taken over may already have its meeting: an attempt that was cut
         # off, or whose create was not confirmed, used the same request key.
-        data = self._make_meeting(record, spec, solution, user_email, may_exist=not reservation.won)
+        data = self._make_meeting(
+            provider, record, spec, solution, user_email, may_exist=not reservation.won
+        )
         self._sync_setup.ensure(
             request.calendar_id, user_email, self._settings.sync_setup_budget_seconds, time_zone
         )
@@ -267,6 +274,7 @@ class ConferenceCreator:
 
     def _make_meeting(
         self,
+        provider: Provider,
         reservation: ConferenceRecord,
         spec: MeetingSpec,
         solution: Solution,
@@ -278,7 +286,7 @@ class ConferenceCreator:
 
         def create_once() -> Meeting:
             try:
-                return self._provider.create(
+                return provider.create(
                     spec, solution, user_email, reservation.request_key, may_exist=looks_first[0]
                 )
             except TransientFailure:
@@ -289,7 +297,7 @@ class ConferenceCreator:
             meeting = retry_transient(
                 create_once,
                 what="provider create",
-                budget_seconds=retry_budget(self._provider, self._settings.provider_retry_seconds),
+                budget_seconds=retry_budget(provider, self._settings.provider_retry_seconds),
                 clock=self._clock,
                 sleep=self._sleep,
             )
@@ -308,16 +316,16 @@ class ConferenceCreator:
         try:
             validate_conference_data(meeting.conference_data)
         except InvalidConferenceData as err:
-            self._discard(meeting)  # nobody can join a meeting Calendar cannot show
+            self._discard(provider, meeting)  # nobody can join a meeting Calendar cannot show
             self._conference_store.release(reservation)
             logger.error("the provider built invalid ConferenceData", extra=fields(field=err.field))
             raise _Refused(refusal_for(err)) from err
         try:
             record = self._conference_store.complete(
-                reservation, self._mapping_fields(meeting, spec)
+                reservation, self._mapping_fields(provider, meeting, spec)
             )
         except LeaseLost as err:
-            self._discard(meeting)
+            self._discard(provider, meeting)
             raise _Refused(TAKEN_OVER_WHILE_WORKING) from err
         except TransientFailure:
             # The commit's outcome is unknown: it may have stored a ready record pointing at
@@ -329,27 +337,30 @@ class ConferenceCreator:
             raise
         return record.conference_data or meeting.conference_data
 
-    def _mapping_fields(self, meeting: Meeting, spec: MeetingSpec) -> dict[str, Any]:
+    def _mapping_fields(
+        self, provider: Provider, meeting: Meeting, spec: MeetingSpec
+    ) -> dict[str, Any]:
         conference_id = meeting.conference_data.get("conferenceId")
         return {
             "conferenceId": conference_id,
             "meetingId": meeting.meeting_id,
             "conferenceData": meeting.conference_data,
             "spec": spec.as_record(),
-            "fingerprint": fingerprint_of(self._provider.relevant(spec)),
+            "fingerprint": fingerprint_of(provider.relevant(spec)),
             "placeholder": spec.placeholder,
             "attached": False,  # until sync sees the event carry the conference
             # ... and if it never does, the sweep removes the meeting after this:
             "abandonCheckAt": self._now()
             + timedelta(seconds=self._settings.placeholder_max_age_seconds),
             "followers": [],
-            "provider": self._provider.name,
+            "provider": provider.name,
             "expireAt": record_expiry(spec, self._settings.mapping_retention_days, self._now()),
         }
 
-    def _discard(self, meeting: Meeting) -> None:
+    @staticmethod
+    def _discard(provider: Provider, meeting: Meeting) -> None:
         try:
-            self._provider.delete(meeting.meeting_id)
+            provider.delete(meeting.meeting_id)
         except (BundleError, PermanentFailure) as err:
             logger.error(
                 "could not delete an orphaned meeting",

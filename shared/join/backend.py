@@ -82,6 +82,7 @@ def join_handler(
     conference_store: ConferenceStore,
     tombstones: CancelledConferenceStore,
     calendar_api: CalendarApi,
+    provider: BigBlueButtonProvider,
 ) -> JoinHandler:
     """The instance's handler: one per instance, shared by the request threads."""
     backend = StoredConferences(
@@ -89,7 +90,7 @@ def join_handler(
         conference_store=conference_store,
         tombstones=tombstones,
         calendar_api=calendar_api,
-        provider=BigBlueButtonProvider.from_settings(settings),
+        provider=provider,
     )
     return JoinHandler(
         settings=join_settings,

@@ -156,6 +156,13 @@ class BigBlueButtonProvider:
         wait ``meetingExpireIfNoUserJoinedInMinutes`` for someone); ``notFound`` means
         there is nothing to end.
         """
+        # ASSUMPTION: the API reference documents `end` for a running meeting ("forcibly
+        # end a meeting and kick all participants out") and is silent on one created but
+        # not yet joined. bbb-web's EndMeeting only checks that the meeting exists
+        # (MeetingExistsConstraint), as the local server does, so one `end` is sent
+        # rather than isMeetingRunning first, which would leave such a meeting open to a
+        # join until it expires. Its answer says the end was sent: bbb-web ends the
+        # meeting within seconds.
         try:
             self._client.end(self.meeting_id_for(meeting_id))
         except NotFound:

@@ -14,7 +14,10 @@ from shared.conferences.solutions import (
     deployed_id,
     deployed_solutions,
     find_solution,
+    known_providers,
+    recorded_solution_ids,
     solutions_for,
+    stored_solution,
 )
 from shared.errors import ConfigurationError
 
@@ -103,3 +106,38 @@ def test_deployed_ids_never_collide(tmp_path: Path) -> None:
         deployed_solutions(["a", "b"], path)
 
     assert stopped.value.problems == ["solutions.json: two solutions are 'b-1'"]
+
+
+def test_records_are_looked_for_under_every_id_any_list_could_have_given() -> None:
+    ids = recorded_solution_ids(["jitsi"])
+
+    assert ids[0] == "1"
+    assert set(ids) == {
+        "1",
+        "2",
+        "jitsi-1",
+        "zoom-1",
+        "zoom-2",
+        "bigbluebutton-1",
+        "bigbluebutton-2",
+    }
+    assert known_providers() == ("jitsi", "zoom", "bigbluebutton")
+
+
+@pytest.mark.parametrize(
+    ("provider", "stored", "expected"),
+    [
+        ("zoom", "2", ("2", "Zoom Meeting (recorded)")),
+        ("zoom", "zoom-2", ("zoom-2", "Zoom Meeting (recorded)")),
+        ("bigbluebutton", "bigbluebutton-1", ("bigbluebutton-1", "BigBlueButton")),
+        ("zoom", "3", None),
+        ("zoom", "jitsi-1", None),
+        ("acme", "1", None),
+    ],
+)
+def test_a_records_solution_is_found_under_its_stored_id(
+    provider: str, stored: str, expected: tuple[str, str] | None
+) -> None:
+    found = stored_solution(provider, stored)
+
+    assert ((found.id, found.name) if found else None) == expected
