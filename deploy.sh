@@ -878,7 +878,12 @@ fi
 step "12. Generate the add-on into addon/build/"
 note "logo of the add-on and its solutions (ADDON_LOGO_URL): $ADDON_LOGO_URL"
 run rm -rf "$ADDON_DIR"
-run "$PYTHON" -m addon.generate --provider="$CONFERENCE_PROVIDER" \
+if [[ $CONFERENCE_PROVIDERS == *,* ]]; then
+  PROVIDER_FLAG="--providers=$CONFERENCE_PROVIDERS" # the solutions of every enabled provider
+else
+  PROVIDER_FLAG="--provider=$CONFERENCE_PROVIDER"
+fi
+run "$PYTHON" -m addon.generate "$PROVIDER_FLAG" \
   --function-url="$CREATE_URL" --logo-url="$ADDON_LOGO_URL" --out="$ADDON_DIR"
 
 clasp_ready() {

@@ -3,6 +3,7 @@ only through --set-secrets, public under INGRESS_POLICY, the OAuth client steps.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.deploy.conftest import BBB_SECRETS, BBB_SETTINGS, FakeCloud, run_deploy
@@ -125,6 +126,9 @@ def test_first_run_deploys_join_meeting_first_then_gives_its_url_to_the_others(
     assert policies["run:join-meeting"] == ["roles/run.invoker\tallUsers"]
     assert "ttl:cancelledConferences/expireAt" in cloud.state()["keys"]
     assert (repo / "build" / "join-meeting" / "main.py").is_file()
+    manifest = json.loads((repo / "addon" / "build" / "appsscript.json").read_text("utf-8"))
+    solution_ids = {s["id"] for s in manifest["addOns"]["calendar"]["conferenceSolution"]}
+    assert {"1", "bigbluebutton-1", "bigbluebutton-2"} <= solution_ids
     assert f"{JOIN_URL}/oauth/callback" in result.stdout
     for value in SECRET_VALUES.values():
         assert value not in cloud.log.read_text(encoding="utf-8")
