@@ -4,12 +4,15 @@ BigBlueButton: every branch of docs/join-links.md#flow."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from local.function_process import FunctionProcess
 from shared.join.pages import CSP
 from shared.state.cancelled import CancelledConferenceStore
 from shared.state.conferences import ConferenceStore
@@ -321,3 +324,38 @@ def test_logs_are_json_without_personal_data(join_stack: JoinStack) -> None:
     assert all("severity" in line for line in lines)
     for private in (OWNER, "Gus Hidden", "Secret title", conference_id, "4/local-"):
         assert private not in logs
+
+
+def test_missing_join_settings_stop_the_instance_naming_each(
+    join_stack: JoinStack, tmp_path: Path
+) -> None:
+    env = {
+        k: v
+        for k, v in join_stack.process.env.items()
+        if k not in ("JOIN_SESSION_KEY", "JOIN_OAUTH_CLIENT_SECRET")
+    }
+    process = FunctionProcess("join_meeting", "join_meeting", env, tmp_path / "join.log")
+
+    with pytest.raises(RuntimeError, match="exited"):
+        process.start(timeout=60)
+
+    critical = [
+        json.loads(line)
+        for line in process.logs().splitlines()
+        if line.startswith("{") and '"CRITICAL"' in line
+    ]
+    assert critical[0]["problems"] == [
+        "JOIN_SESSION_KEY is required",
+        "JOIN_OAUTH_CLIENT_SECRET is required",
+    ]
+
+
+def test_a_form_with_too_many_fields_is_refused(join_stack: JoinStack) -> None:
+    conference_id, _ = join_stack.conference()
+
+    answer = Visitor().post(
+        f"{join_stack.url}{conference_id}/guest", {f"f{i}": "x" for i in range(20)}
+    )
+
+    assert answer.status_code == 413
+    assert join_stack.bbb.meetings() == []

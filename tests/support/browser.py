@@ -1,7 +1,7 @@
 """A real headless Chromium for the one browser test: Debian's ``chromium`` and
 ``chromium-driver``, driven by Selenium through ``/usr/bin/chromedriver``. Selenium is
-given the driver and the browser explicitly and never downloads anything
-(``SE_OFFLINE``: Selenium Manager stays off)."""
+given the driver (``Service``) and the browser explicitly, so its DriverFinder skips
+Selenium Manager and never downloads a driver (``SE_OFFLINE`` too, in case)."""
 
 from __future__ import annotations
 
