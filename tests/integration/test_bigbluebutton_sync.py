@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from shared.state.conferences import ConferenceStore
 from shared.sync.changes import NOT_ENABLED_LOG
@@ -152,3 +153,30 @@ def test_records_of_a_provider_no_longer_enabled_are_left_alone_with_one_error(
     assert errors[0]["provider"] == "zoom"
     assert "Secret title" not in bbb_stack.sync.logs()
     assert bbb_stack.docs("cancelledConferences") == []
+
+
+def test_the_sweep_deletes_nothing_of_a_provider_no_longer_enabled(bbb_stack: BBBStack) -> None:
+    waiting = conference_on_event(bbb_stack)
+    unsaved = calendar(bbb_stack).insert(
+        ALICE, timed_event("Unsaved", "2030-04-01T10:00:00", "2030-04-01T11:00:00")
+    )
+    assert bbb_stack.create_conference(ALICE, ALICE, unsaved["id"]).status_code == 200
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    for snap in bbb_stack.db.collection("conferences").stream():
+        event_id = (snap.to_dict() or {}).get("eventId")
+        changes: dict[str, Any] = {"provider": "zoom"}
+        if event_id == waiting.event_id:
+            changes.update(state="delete_pending", retryAt=past, retryCount=1)
+        else:
+            changes.update(abandonCheckAt=past)
+        snap.reference.update(changes)
+    calls_before = len(bbb_stack.provider_calls())
+
+    answer = requests.post(bbb_stack.sweep.url, timeout=60)
+
+    assert answer.status_code == 200, answer.text
+    kept = mapping(bbb_stack, ALICE, waiting.event_id)
+    assert kept["state"] == "delete_pending"
+    assert kept["retryAt"] > datetime.now(UTC)  # put off, not tried
+    assert mapping(bbb_stack, ALICE, unsaved["id"])["abandonCheckAt"] > datetime.now(UTC)
+    assert len(bbb_stack.provider_calls()) == calls_before
