@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Deploys the conferencing bundle to one Google Cloud project: the three 2nd-gen Cloud
-# Functions (sync-events, create-conference, sweep), their service accounts (one per function
-# and one that signs the domain-wide delegation assertions of all three) and IAM roles,
-# the Firestore TTL policy, the Cloud Scheduler job of the sweep, and the Apps Script add-on.
+# Deploys the conferencing bundle to one Google Cloud project: the 2nd-gen Cloud Functions
+# (sync-events, create-conference, sweep, and join-meeting when BigBlueButton is enabled),
+# their service accounts (one per function and one that signs the domain-wide delegation
+# assertions of all of them) and IAM roles, the Firestore TTL policies, the Cloud Scheduler
+# job of the sweep, and the Apps Script add-on.
 #
 #   ./deploy.sh [--config FILE] [--dry-run]
 #
@@ -19,7 +20,7 @@
 # scheduler job. It writes only into build/ and addon/build/.
 #
 # Exit status: 0 done; 2 invalid settings or usage; 3 a one-time manual step is missing (the
-# Firestore database, the Zoom secret): the message says what to do; other: a command failed.
+# Firestore database, a secret): the message says what to do; other: a command failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,11 +42,15 @@ SA_SYNC_ID="conf-sync"
 SA_CREATE_ID="conf-create"
 SA_SWEEP_ID="conf-sweep"
 SA_DELEGATE_ID="conf-delegate"
+SA_JOIN_ID="conf-join"
+# The join function's sign-in callback, under its URL (shared/join/handler.py CALLBACK_PATH).
+JOIN_CALLBACK_PATH="oauth/callback"
 SCHEDULER_JOB="sweep"
 SCHEDULER_TIME_ZONE="Etc/UTC"
 FIRESTORE_DATABASE="(default)"
 TTL_COLLECTION_GROUP="conferences"
 TTL_FIELD="expireAt"
+TOMBSTONE_COLLECTION_GROUP="cancelledConferences" # with BigBlueButton only
 
 # ADDON_LOGO_URL, the logo of the add-on and of its conference solutions: Calendar shows it
 # only from Google's infrastructure. The rule of shared/logos.py (and its cases in
@@ -58,9 +63,14 @@ LOGO_URL_RE='^https://(('"$LOGO_LABEL"'\.)+(googleusercontent|gstatic)\.com|stor
 
 # Every setting deploy.sh reads (deploy.env.example documents each).
 SETTINGS="PROJECT_ID REGION ADDON_OAUTH_CLIENT_ID ALLOWED_DOMAINS CONFERENCE_PROVIDER
-ADDON_LOGO_URL JITSI_BASE_URL ZOOM_ACCOUNT_ID ZOOM_CLIENT_ID ZOOM_CLIENT_SECRET_NAME MIN_INSTANCES
+CONFERENCE_PROVIDERS ADDON_LOGO_URL JITSI_BASE_URL ZOOM_ACCOUNT_ID ZOOM_CLIENT_ID
+ZOOM_CLIENT_SECRET_NAME BBB_API_URL BBB_SECRET_NAME BBB_CHECKSUM_ALGORITHM JOIN_OAUTH_CLIENT_ID
+JOIN_OAUTH_CLIENT_SECRET_NAME JOIN_SESSION_KEY_NAME JOIN_OPENS_MINUTES_BEFORE MIN_INSTANCES
 MAX_INSTANCES MEMORY CPU CONCURRENCY CREATE_TIMEOUT_SECONDS SYNC_TIMEOUT_SECONDS
-SWEEP_TIMEOUT_SECONDS SCHEDULE INGRESS_POLICY ADDON_SCRIPT_ID BUILD_SERVICE_ACCOUNT"
+SWEEP_TIMEOUT_SECONDS JOIN_TIMEOUT_SECONDS SCHEDULE INGRESS_POLICY ADDON_SCRIPT_ID
+BUILD_SERVICE_ACCOUNT"
+# Secret values that are never settings: only their Secret Manager names are (NAME_NAME).
+SECRET_VALUES="ZOOM_CLIENT_SECRET BBB_SECRET JOIN_OAUTH_CLIENT_SECRET JOIN_SESSION_KEY"
 
 DRY_RUN=0
 CONFIG_FILE=""
@@ -215,8 +225,8 @@ load_config() {
     if [[ $value =~ ^\"(.*)\"$ || $value =~ ^\'(.*)\'$ ]]; then
       value=${BASH_REMATCH[1]}
     fi
-    if [[ $name == ZOOM_CLIENT_SECRET ]]; then
-      problem "$file:$number: ZOOM_CLIENT_SECRET must not be in a file: store the secret in Secret Manager and set ZOOM_CLIENT_SECRET_NAME to its name"
+    if [[ " $SECRET_VALUES " == *" $name "* ]]; then
+      problem "$file:$number: $name must not be in a file: store the secret in Secret Manager and set ${name}_NAME to its name"
       continue
     fi
     if ! is_setting "$name"; then
@@ -246,12 +256,27 @@ int_in() { # int_in NAME MIN MAX
   fi
 }
 
-check_settings() {
-  local name domain fields domains
+# has_provider NAME: NAME is among the enabled providers.
+has_provider() {
+  [[ ",$CONFERENCE_PROVIDERS," == *",$1,"* ]]
+}
 
-  for name in PROJECT_ID REGION ADDON_OAUTH_CLIENT_ID CONFERENCE_PROVIDER ADDON_LOGO_URL; do
+secret_name_ok() { # secret_name_ok NAME: the setting NAME holds a Secret Manager secret name
+  if [[ -n ${!1} && ! ${!1} =~ ^[A-Za-z0-9_-]{1,255}$ ]]; then
+    problem "$1 must be a Secret Manager secret name (A-Z, a-z, 0-9, - and _), not the secret itself"
+  fi
+}
+
+check_settings() {
+  local name domain fields domains provider seen=","
+
+  for name in PROJECT_ID REGION ADDON_OAUTH_CLIENT_ID ADDON_LOGO_URL; do
     [[ -n ${!name} ]] || problem "$name is required"
   done
+  [[ -n $CONFERENCE_PROVIDERS ]] || problem "CONFERENCE_PROVIDER is required (or CONFERENCE_PROVIDERS)"
+  if [[ -n $CONFERENCE_PROVIDER_SET && -n $CONFERENCE_PROVIDERS && $CONFERENCE_PROVIDER_SET != "${CONFERENCE_PROVIDERS%%,*}" ]]; then
+    problem "CONFERENCE_PROVIDER ($CONFERENCE_PROVIDER_SET) must be the first of CONFERENCE_PROVIDERS ($CONFERENCE_PROVIDERS)"
+  fi
   if [[ -n $PROJECT_ID && ! $PROJECT_ID =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]]; then
     problem "PROJECT_ID '$PROJECT_ID' is not a project id (6-30 of a-z, 0-9, -)"
   fi
@@ -279,18 +304,43 @@ check_settings() {
   done
   [[ -n $ALLOWED_DOMAINS ]] || problem "ALLOWED_DOMAINS is required"
 
-  case $CONFERENCE_PROVIDER in
-    "" | jitsi) ;;
-    zoom)
-      for name in ZOOM_ACCOUNT_ID ZOOM_CLIENT_ID ZOOM_CLIENT_SECRET_NAME; do
-        [[ -n ${!name} ]] || problem "$name is required with CONFERENCE_PROVIDER=zoom"
-      done
-      if [[ -n $ZOOM_CLIENT_SECRET_NAME && ! $ZOOM_CLIENT_SECRET_NAME =~ ^[A-Za-z0-9_-]{1,255}$ ]]; then
-        problem "ZOOM_CLIENT_SECRET_NAME must be a Secret Manager secret name (A-Z, a-z, 0-9, - and _), not the secret itself"
-      fi
-      ;;
-    *) problem "CONFERENCE_PROVIDER must be jitsi or zoom (got '$CONFERENCE_PROVIDER')" ;;
-  esac
+  IFS=, read -r -a fields <<<"$CONFERENCE_PROVIDERS"
+  for provider in ${fields[@]+"${fields[@]}"}; do
+    case $provider in
+      jitsi | zoom | bigbluebutton) ;;
+      *) problem "CONFERENCE_PROVIDER must be jitsi, zoom or bigbluebutton (got '$provider')" ;;
+    esac
+    [[ $seen != *",$provider,"* ]] || problem "CONFERENCE_PROVIDERS names $provider twice"
+    seen+="$provider,"
+  done
+  if has_provider zoom; then
+    for name in ZOOM_ACCOUNT_ID ZOOM_CLIENT_ID ZOOM_CLIENT_SECRET_NAME; do
+      [[ -n ${!name} ]] || problem "$name is required with CONFERENCE_PROVIDER=zoom"
+    done
+    secret_name_ok ZOOM_CLIENT_SECRET_NAME
+  fi
+  if has_provider bigbluebutton; then
+    for name in BBB_API_URL BBB_SECRET_NAME JOIN_OAUTH_CLIENT_ID JOIN_OAUTH_CLIENT_SECRET_NAME JOIN_SESSION_KEY_NAME; do
+      [[ -n ${!name} ]] || problem "$name is required with the bigbluebutton provider"
+    done
+    if [[ -n $BBB_API_URL && ! $BBB_API_URL =~ ^https://[^/[:space:]?#]+(/[^[:space:]?#]*)?/bigbluebutton/api/$ ]]; then
+      problem "BBB_API_URL must be an https:// URL ending in /bigbluebutton/api/ (got '$BBB_API_URL')"
+    fi
+    case $BBB_CHECKSUM_ALGORITHM in
+      "" | sha1 | sha256 | sha384 | sha512) ;;
+      *) problem "BBB_CHECKSUM_ALGORITHM must be sha1, sha256, sha384 or sha512" ;;
+    esac
+    if [[ -n $JOIN_OAUTH_CLIENT_ID && ! $JOIN_OAUTH_CLIENT_ID =~ ^[A-Za-z0-9-]+\.apps\.googleusercontent\.com$ ]]; then
+      problem "JOIN_OAUTH_CLIENT_ID must be an OAuth client id (…apps.googleusercontent.com)"
+    fi
+    for name in BBB_SECRET_NAME JOIN_OAUTH_CLIENT_SECRET_NAME JOIN_SESSION_KEY_NAME; do
+      secret_name_ok "$name"
+    done
+    if [[ -n $JOIN_OPENS_MINUTES_BEFORE ]]; then
+      int_in JOIN_OPENS_MINUTES_BEFORE 0 1440 || true
+    fi
+    int_in JOIN_TIMEOUT_SECONDS 1 3600 || true
+  fi
   if [[ -n $JITSI_BASE_URL && ! $JITSI_BASE_URL =~ ^https://[^/[:space:]]+ ]]; then
     problem "JITSI_BASE_URL must be an https:// URL"
   fi
@@ -333,6 +383,9 @@ check_settings() {
   fi
   [[ -f functions/sync_events/main.py ]] || problem "functions/sync_events/main.py is missing"
   [[ -f functions/create_conference/main.py ]] || problem "functions/create_conference/main.py is missing"
+  if has_provider bigbluebutton; then
+    [[ -f functions/join_meeting/main.py ]] || problem "functions/join_meeting/main.py is missing"
+  fi
   command -v "$PYTHON" >/dev/null 2>&1 || problem "no Python found (set PYTHON, or create .venv)"
   if [[ $DRY_RUN == 0 ]]; then
     command -v gcloud >/dev/null 2>&1 || problem "gcloud is not installed (https://cloud.google.com/sdk/docs/install)"
@@ -388,6 +441,13 @@ CONCURRENCY=${CONCURRENCY:-16}
 CREATE_TIMEOUT_SECONDS=${CREATE_TIMEOUT_SECONDS:-60}
 SYNC_TIMEOUT_SECONDS=${SYNC_TIMEOUT_SECONDS:-300}
 SWEEP_TIMEOUT_SECONDS=${SWEEP_TIMEOUT_SECONDS:-540}
+JOIN_TIMEOUT_SECONDS=${JOIN_TIMEOUT_SECONDS:-60}
+# CONFERENCE_PROVIDERS (comma-separated, the first the primary) or CONFERENCE_PROVIDER (one);
+# with both, CONFERENCE_PROVIDER must be the first of the list.
+CONFERENCE_PROVIDER_SET=$CONFERENCE_PROVIDER
+CONFERENCE_PROVIDERS=$(printf '%s' "$CONFERENCE_PROVIDERS" | tr -d '[:space:]')
+CONFERENCE_PROVIDERS=${CONFERENCE_PROVIDERS:-$CONFERENCE_PROVIDER}
+CONFERENCE_PROVIDER=${CONFERENCE_PROVIDERS%%,*}
 SCHEDULE=${SCHEDULE:-"*/5 * * * *"}
 INGRESS_POLICY=${INGRESS_POLICY:-allUsers}
 if [[ -z ${PYTHON:-} ]]; then
@@ -414,12 +474,16 @@ SA_SYNC="$SA_SYNC_ID@$PROJECT_ID.iam.gserviceaccount.com"
 SA_CREATE="$SA_CREATE_ID@$PROJECT_ID.iam.gserviceaccount.com"
 SA_SWEEP="$SA_SWEEP_ID@$PROJECT_ID.iam.gserviceaccount.com"
 SA_DELEGATE="$SA_DELEGATE_ID@$PROJECT_ID.iam.gserviceaccount.com"
+SA_JOIN="$SA_JOIN_ID@$PROJECT_ID.iam.gserviceaccount.com"
 ALL_SAS="$SA_SYNC $SA_CREATE $SA_SWEEP" # the runtime identities (not $SA_DELEGATE)
+if has_provider bigbluebutton; then
+  ALL_SAS="$ALL_SAS $SA_JOIN"
+fi
 P="--project=$PROJECT_ID"
 R="--region=$REGION"
 
 printf 'deploy.sh: project %s, region %s, provider %s%s\n' "$PROJECT_ID" "$REGION" \
-  "$CONFERENCE_PROVIDER" "$([[ $DRY_RUN == 1 ]] && printf ' (dry run: nothing is changed)')"
+  "$CONFERENCE_PROVIDERS" "$([[ $DRY_RUN == 1 ]] && printf ' (dry run: nothing is changed)')"
 printf '  settings from: %s\n' "${CONFIG_FILE:-the environment only} (the environment wins)"
 
 # --- 1. APIs -------------------------------------------------------------------------------
@@ -427,7 +491,7 @@ step "1. Enable the APIs"
 APIS="cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com
 artifactregistry.googleapis.com firestore.googleapis.com iam.googleapis.com
 iamcredentials.googleapis.com calendar-json.googleapis.com cloudscheduler.googleapis.com"
-if [[ $CONFERENCE_PROVIDER == zoom ]]; then
+if has_provider zoom || has_provider bigbluebutton; then
   APIS="$APIS secretmanager.googleapis.com"
 fi
 enabled=$(query gcloud services list --enabled "$P" --format="value(config.name)")
@@ -469,26 +533,42 @@ EOF
   fi
   note "Firestore database (default): Native mode"
 fi
-if [[ $CONFERENCE_PROVIDER == zoom ]]; then
-  if ! probe gcloud secrets describe "$ZOOM_CLIENT_SECRET_NAME" "$P" --format="value(name)" >/dev/null; then
-    if [[ $DRY_RUN == 1 ]]; then
-      note "(stops with instructions if the secret $ZOOM_CLIENT_SECRET_NAME does not exist)"
-    else
-      cat >&2 <<EOF
+# require_secret NAME WHAT typed|random: stop with instructions when the secret NAME is
+# missing (typed: a value the operator types; random: a new random key).
+require_secret() {
+  local name=$1 what=$2 source
+  if probe gcloud secrets describe "$name" "$P" --format="value(name)" >/dev/null; then
+    return 0
+  fi
+  if [[ $DRY_RUN == 1 ]]; then
+    note "(stops with instructions if the secret $name does not exist)"
+    return 0
+  fi
+  if [[ $3 == random ]]; then
+    source="openssl rand -base64 48 | tr -d '\n'"
+  else
+    source="read -rs VALUE && printf '%s' \"\$VALUE\""
+  fi
+  cat >&2 <<EOF
 
-deploy.sh: the Secret Manager secret $ZOOM_CLIENT_SECRET_NAME does not exist in $PROJECT_ID
-(or you may not read it). Store the Zoom client secret once, without it landing in your
-shell history, e.g.:
+deploy.sh: the Secret Manager secret $name does not exist in $PROJECT_ID
+(or you may not read it). Store $what once, without it landing in your shell history, e.g.:
 
-  read -rs ZOOM_SECRET && printf '%s' "\$ZOOM_SECRET" | gcloud secrets create $ZOOM_CLIENT_SECRET_NAME \\
-      --project=$PROJECT_ID --replication-policy=automatic --data-file=- && unset ZOOM_SECRET
+  $source | gcloud secrets create $name \\
+      --project=$PROJECT_ID --replication-policy=automatic --data-file=-
 
 then run deploy.sh again. (A new version later: gcloud secrets versions add ... --data-file=-;
 the functions read :latest when an instance starts.)
 EOF
-      exit 3
-    fi
-  fi
+  exit 3
+}
+if has_provider zoom; then
+  require_secret "$ZOOM_CLIENT_SECRET_NAME" "the Zoom client secret" typed
+fi
+if has_provider bigbluebutton; then
+  require_secret "$BBB_SECRET_NAME" "the BigBlueButton shared secret (bbb-conf --secret)" typed
+  require_secret "$JOIN_OAUTH_CLIENT_SECRET_NAME" "the join sign-in's OAuth client secret" typed
+  require_secret "$JOIN_SESSION_KEY_NAME" "a new random key that signs the join cookies" random
 fi
 
 # --- 3. Service accounts -------------------------------------------------------------------
@@ -506,6 +586,9 @@ ensure_service_account "$SA_SYNC_ID" "Runs the sync-events function (Calendar pu
 ensure_service_account "$SA_CREATE_ID" "Runs the create-conference function (the add-on's calls)"
 ensure_service_account "$SA_SWEEP_ID" "Runs the sweep function and invokes it from Cloud Scheduler"
 ensure_service_account "$SA_DELEGATE_ID" "Signs the domain-wide delegation assertions of the three functions (no roles; runs nothing)"
+if has_provider bigbluebutton; then
+  ensure_service_account "$SA_JOIN_ID" "Runs the join-meeting function (BigBlueButton join links)"
+fi
 
 # --- 4. IAM --------------------------------------------------------------------------------
 step "4. IAM roles (least privilege)"
@@ -516,13 +599,16 @@ has_binding() {
 FLAT=(--flatten="bindings[].members" --format="value(bindings.role,bindings.members)")
 
 note "roles/datastore.user on the project: read and write the Firestore state"
+has_provider bigbluebutton && note "(join-meeting only reads it: roles/datastore.viewer)"
 policy=$(query gcloud projects get-iam-policy "$PROJECT_ID" "${FLAT[@]}")
 for sa in $ALL_SAS; do
-  if has_binding "$policy" roles/datastore.user "serviceAccount:$sa"; then
-    note "$sa has roles/datastore.user"
+  role=roles/datastore.user
+  [[ $sa != "$SA_JOIN" ]] || role=roles/datastore.viewer
+  if has_binding "$policy" "$role" "serviceAccount:$sa"; then
+    note "$sa has $role"
   else
     run_if_missing retry gcloud projects add-iam-policy-binding "$PROJECT_ID" \
-      --member="serviceAccount:$sa" --role=roles/datastore.user --condition=None \
+      --member="serviceAccount:$sa" --role="$role" --condition=None \
       --format=none
   fi
 done
@@ -539,17 +625,29 @@ for sa in $ALL_SAS; do
   fi
 done
 
-if [[ $CONFERENCE_PROVIDER == zoom ]]; then
-  note "roles/secretmanager.secretAccessor on the secret $ZOOM_CLIENT_SECRET_NAME only"
-  policy=$(query gcloud secrets get-iam-policy "$ZOOM_CLIENT_SECRET_NAME" "$P" "${FLAT[@]}")
-  for sa in $ALL_SAS; do
+# grant_secret NAME SA...: roles/secretmanager.secretAccessor on the secret NAME only.
+grant_secret() {
+  local name=$1 sa
+  shift
+  note "roles/secretmanager.secretAccessor on the secret $name only"
+  policy=$(query gcloud secrets get-iam-policy "$name" "$P" "${FLAT[@]}")
+  for sa in "$@"; do
     if has_binding "$policy" roles/secretmanager.secretAccessor "serviceAccount:$sa"; then
-      note "$sa may read $ZOOM_CLIENT_SECRET_NAME"
+      note "$sa may read $name"
     else
-      run_if_missing retry gcloud secrets add-iam-policy-binding "$ZOOM_CLIENT_SECRET_NAME" "$P" \
+      run_if_missing retry gcloud secrets add-iam-policy-binding "$name" "$P" \
         --member="serviceAccount:$sa" --role=roles/secretmanager.secretAccessor --format=none
     fi
   done
+}
+read -r -a RUNTIME_SAS <<<"$ALL_SAS"
+if has_provider zoom; then
+  grant_secret "$ZOOM_CLIENT_SECRET_NAME" "${RUNTIME_SAS[@]}"
+fi
+if has_provider bigbluebutton; then
+  grant_secret "$BBB_SECRET_NAME" "${RUNTIME_SAS[@]}"
+  grant_secret "$JOIN_OAUTH_CLIENT_SECRET_NAME" "$SA_JOIN"
+  grant_secret "$JOIN_SESSION_KEY_NAME" "$SA_JOIN"
 fi
 
 # --- 5. Firestore TTL ----------------------------------------------------------------------
@@ -563,6 +661,18 @@ else
     --collection-group="$TTL_COLLECTION_GROUP" --database="$FIRESTORE_DATABASE" --enable-ttl \
     --async "$P"
 fi
+if has_provider bigbluebutton; then
+  note "and on $TOMBSTONE_COLLECTION_GROUP.$TTL_FIELD (cancelled conferences' join links)"
+  ttls=$(query gcloud firestore fields ttls list --collection-group="$TOMBSTONE_COLLECTION_GROUP" \
+    --database="$FIRESTORE_DATABASE" "$P" --format="value(name)")
+  if grep -q "/collectionGroups/$TOMBSTONE_COLLECTION_GROUP/fields/$TTL_FIELD\$" <<<"$ttls"; then
+    note "TTL on $TOMBSTONE_COLLECTION_GROUP.$TTL_FIELD is set"
+  else
+    run_if_missing gcloud firestore fields ttls update "$TTL_FIELD" \
+      --collection-group="$TOMBSTONE_COLLECTION_GROUP" --database="$FIRESTORE_DATABASE" \
+      --enable-ttl --async "$P"
+  fi
+fi
 
 # --- 6. Stage ------------------------------------------------------------------------------
 step "6. Stage the function sources into build/"
@@ -572,12 +682,17 @@ stage() { # stage NAME FOLDER
 stage sync-events sync_events
 stage create-conference create_conference
 stage sweep sync_events
+if has_provider bigbluebutton; then
+  stage join-meeting join_meeting
+fi
 
 # --- 7. Deploy -----------------------------------------------------------------------------
-# deploy NAME ENTRY SA TIMEOUT CONCURRENCY MIN MAX ACCESS WEBHOOK
-# ACCESS: public (reachable without IAM) or private.
+# deploy NAME ENTRY SA TIMEOUT CONCURRENCY MIN MAX ACCESS WEBHOOK [ENV [SECRETS]]
+# ACCESS: public (reachable without IAM) or private. ENV: more "|NAME=value" settings;
+# SECRETS: more "NAME=secret:latest" pairs, comma-separated.
 deploy() {
   local name=$1 entry=$2 sa=$3 timeout=$4 concurrency=$5 min=$6 max=$7 access=$8 webhook=$9
+  local more_env=${10:-} more_secrets=${11:-} secrets=""
   local env="^|^GOOGLE_CLOUD_PROJECT=$PROJECT_ID"
   env+="|SYNC_WEBHOOK_URL=$webhook"
   env+="|ADDON_OAUTH_CLIENT_ID=$ADDON_OAUTH_CLIENT_ID"
@@ -588,9 +703,25 @@ deploy() {
   env+="|ADDON_LOGO_URL=$ADDON_LOGO_URL"
   env+="|FUNCTION_TIMEOUT_SECONDS=$timeout"
   env+="|THREADS=$concurrency"
+  if [[ $CONFERENCE_PROVIDERS == *,* ]]; then
+    env+="|CONFERENCE_PROVIDERS=$CONFERENCE_PROVIDERS"
+  fi
   if [[ -n $JITSI_BASE_URL ]]; then
     env+="|JITSI_BASE_URL=$JITSI_BASE_URL"
   fi
+  if has_provider zoom; then
+    env+="|ZOOM_ACCOUNT_ID=$ZOOM_ACCOUNT_ID|ZOOM_CLIENT_ID=$ZOOM_CLIENT_ID"
+    secrets+="ZOOM_CLIENT_SECRET=$ZOOM_CLIENT_SECRET_NAME:latest"
+  fi
+  if has_provider bigbluebutton; then
+    env+="|BBB_API_URL=$BBB_API_URL|JOIN_BASE_URL=$JOIN_BASE_URL"
+    if [[ -n $BBB_CHECKSUM_ALGORITHM ]]; then
+      env+="|BBB_CHECKSUM_ALGORITHM=$BBB_CHECKSUM_ALGORITHM"
+    fi
+    secrets+="${secrets:+,}BBB_SECRET=$BBB_SECRET_NAME:latest"
+  fi
+  env+=$more_env
+  secrets+="${more_secrets:+${secrets:+,}}$more_secrets"
   local args=(gcloud functions deploy "$name" --gen2 "$P" "$R" --runtime=python312
     --source="$BUILD_DIR/$name" --entry-point="$entry" --trigger-http
     --memory="$MEMORY" --cpu="$CPU" --timeout="${timeout}s" --concurrency="$concurrency"
@@ -598,9 +729,9 @@ deploy() {
   if [[ -n $BUILD_SERVICE_ACCOUNT ]]; then
     args+=(--build-service-account="projects/$PROJECT_ID/serviceAccounts/$BUILD_SERVICE_ACCOUNT")
   fi
-  if [[ $CONFERENCE_PROVIDER == zoom ]]; then
-    env+="|ZOOM_ACCOUNT_ID=$ZOOM_ACCOUNT_ID|ZOOM_CLIENT_ID=$ZOOM_CLIENT_ID"
-    args+=(--set-env-vars="$env" --set-secrets="ZOOM_CLIENT_SECRET=$ZOOM_CLIENT_SECRET_NAME:latest")
+  # Secrets only ever through --set-secrets (Secret Manager), never as settings.
+  if [[ -n $secrets ]]; then
+    args+=(--set-env-vars="$env" --set-secrets="$secrets")
   else
     args+=(--set-env-vars="$env" --clear-secrets)
   fi
@@ -636,7 +767,50 @@ require_url() { # require_url NAME URL
   fi
 }
 
-step "7. Deploy sync-events (first: its URL is SYNC_WEBHOOK_URL for the others)"
+JOIN_BASE_URL=""
+if has_provider bigbluebutton; then
+  step "7. Deploy join-meeting (first: its URL is JOIN_BASE_URL for the others)"
+  note "public: anyone with a join link reaches it; it signs people in with Google and"
+  note "decides their role itself. Its own account $SA_JOIN_ID reads Firestore, reads its"
+  note "three secrets and may sign as $SA_DELEGATE_ID (to read an event's attendees as the"
+  note "conference's owner)."
+  # SYNC_WEBHOOK_URL is a required setting of every function; join-meeting never calls it.
+  JOIN_SYNC_URL=$(function_url sync-events "<sync-events URL>")
+  JOIN_SYNC_URL=${JOIN_SYNC_URL:-"https://$REGION-$PROJECT_ID.cloudfunctions.net/sync-events"}
+  JOIN_URL=$(function_url join-meeting "<join-meeting URL>")
+  if [[ -z $JOIN_URL ]]; then
+    note "join-meeting does not exist yet: first deployed with its cloudfunctions.net address"
+    JOIN_URL="https://$REGION-$PROJECT_ID.cloudfunctions.net/join-meeting"
+  fi
+  if [[ $DRY_RUN == 1 ]]; then
+    note "(on the first install join-meeting does not exist yet: it is deployed once with"
+    note "JOIN_BASE_URL=https://$REGION-$PROJECT_ID.cloudfunctions.net/join-meeting/, its URL"
+    note "is read, and it is deployed again with JOIN_BASE_URL=<join-meeting URL>/)"
+  fi
+  JOIN_BASE_URL="${JOIN_URL%/}/"
+  JOIN_ENV="|JOIN_OAUTH_CLIENT_ID=$JOIN_OAUTH_CLIENT_ID"
+  if [[ -n $JOIN_OPENS_MINUTES_BEFORE ]]; then
+    JOIN_ENV+="|JOIN_OPENS_MINUTES_BEFORE=$JOIN_OPENS_MINUTES_BEFORE"
+  fi
+  JOIN_SECRETS="JOIN_OAUTH_CLIENT_SECRET=$JOIN_OAUTH_CLIENT_SECRET_NAME:latest"
+  JOIN_SECRETS+=",JOIN_SESSION_KEY=$JOIN_SESSION_KEY_NAME:latest"
+  deploy join-meeting join_meeting "$SA_JOIN" "$JOIN_TIMEOUT_SECONDS" "$CONCURRENCY" \
+    "$MIN_INSTANCES" "$MAX_INSTANCES" public "$JOIN_SYNC_URL" "$JOIN_ENV" "$JOIN_SECRETS"
+  if [[ $DRY_RUN == 0 ]]; then
+    deployed_url=$(function_url join-meeting "")
+    require_url join-meeting "$deployed_url"
+    if [[ ${deployed_url%/}/ != "$JOIN_BASE_URL" ]]; then
+      note "join-meeting URL: $deployed_url (deploying again with it)"
+      JOIN_BASE_URL="${deployed_url%/}/"
+      deploy join-meeting join_meeting "$SA_JOIN" "$JOIN_TIMEOUT_SECONDS" "$CONCURRENCY" \
+        "$MIN_INSTANCES" "$MAX_INSTANCES" public "$JOIN_SYNC_URL" "$JOIN_ENV" "$JOIN_SECRETS"
+    fi
+  fi
+else
+  step "7. join-meeting: not deployed (only BigBlueButton conferences need it)"
+fi
+
+step "8. Deploy sync-events (first of the others: its URL is SYNC_WEBHOOK_URL)"
 note "public: Calendar's push messages carry no credentials; the function checks each"
 note "message's channel token itself"
 SYNC_URL=$(function_url sync-events "<sync-events URL>")
@@ -664,7 +838,7 @@ if [[ $DRY_RUN == 0 ]]; then
   fi
 fi
 
-step "8. Deploy create-conference"
+step "9. Deploy create-conference"
 note "public: the add-on's calls carry the user's Google ID token, which the function"
 note "verifies itself (an IAM check would strip its signature)"
 deploy create-conference create_conference "$SA_CREATE" "$CREATE_TIMEOUT_SECONDS" \
@@ -672,7 +846,7 @@ deploy create-conference create_conference "$SA_CREATE" "$CREATE_TIMEOUT_SECONDS
 CREATE_URL=$(function_url create-conference "<create-conference URL>")
 [[ $DRY_RUN == 1 ]] || require_url create-conference "$CREATE_URL"
 
-step "9. Deploy sweep (private: only its Cloud Scheduler job may invoke it)"
+step "10. Deploy sweep (private: only its Cloud Scheduler job may invoke it)"
 deploy sweep sweep "$SA_SWEEP" "$SWEEP_TIMEOUT_SECONDS" 1 0 1 private "$SYNC_URL"
 SWEEP_URL=$(function_url sweep "<sweep URL>")
 [[ $DRY_RUN == 1 ]] || require_url sweep "$SWEEP_URL"
@@ -686,7 +860,7 @@ else
 fi
 
 # --- 8. Scheduler --------------------------------------------------------------------------
-step "10. Cloud Scheduler job '$SCHEDULER_JOB' ($SCHEDULE, $SCHEDULER_TIME_ZONE)"
+step "11. Cloud Scheduler job '$SCHEDULER_JOB' ($SCHEDULE, $SCHEDULER_TIME_ZONE)"
 job_flags=(--schedule="$SCHEDULE" --time-zone="$SCHEDULER_TIME_ZONE" --uri="$SWEEP_URL"
   --http-method=POST --oidc-service-account-email="$SA_SWEEP"
   --oidc-token-audience="$SWEEP_URL" --attempt-deadline="${SWEEP_TIMEOUT_SECONDS}s")
@@ -701,10 +875,15 @@ else
 fi
 
 # --- 9. Add-on -----------------------------------------------------------------------------
-step "11. Generate the add-on into addon/build/"
+step "12. Generate the add-on into addon/build/"
 note "logo of the add-on and its solutions (ADDON_LOGO_URL): $ADDON_LOGO_URL"
 run rm -rf "$ADDON_DIR"
-run "$PYTHON" -m addon.generate --provider="$CONFERENCE_PROVIDER" \
+if [[ $CONFERENCE_PROVIDERS == *,* ]]; then
+  PROVIDER_FLAG="--providers=$CONFERENCE_PROVIDERS" # the solutions of every enabled provider
+else
+  PROVIDER_FLAG="--provider=$CONFERENCE_PROVIDER"
+fi
+run "$PYTHON" -m addon.generate "$PROVIDER_FLAG" \
   --function-url="$CREATE_URL" --logo-url="$ADDON_LOGO_URL" --out="$ADDON_DIR"
 
 clasp_ready() {
@@ -730,6 +909,19 @@ fi
 # --- Summary -------------------------------------------------------------------------------
 step "Done$([[ $DRY_RUN == 1 ]] && printf ' (dry run: nothing was changed)')"
 note "sync-events:       $SYNC_URL" "create-conference: $CREATE_URL" "sweep:             $SWEEP_URL (private)"
+if has_provider bigbluebutton; then
+  note "join-meeting:      $JOIN_BASE_URL (JOIN_BASE_URL: the join links start with it)"
+  printf '\n' >&3
+  note "Sign-in of the join links (once, by hand; docs/join-links.md#operator-set-up):"
+  note "1. A Google Cloud project whose OAuth consent screen (Google Auth Platform > Audience)"
+  note "   is External and In production, so that guests from outside your organisation can"
+  note "   sign in (an Internal screen refuses them); scopes: openid and email only."
+  note "2. Google Auth Platform > Clients > Create client > Web application, with exactly"
+  note "   this Authorised redirect URI:"
+  note "     ${JOIN_BASE_URL}$JOIN_CALLBACK_PATH"
+  note "3. Its client id is JOIN_OAUTH_CLIENT_ID (now: $JOIN_OAUTH_CLIENT_ID); its secret goes"
+  note "   into the Secret Manager secret $JOIN_OAUTH_CLIENT_SECRET_NAME, never into deploy.env."
+fi
 printf '\n' >&3
 note "Domain-wide delegation (once, by a Workspace super admin; all three functions act"
 note "for the users through this one client):"

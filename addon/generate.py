@@ -1,25 +1,31 @@
-"""Writes the Apps Script conferencing add-on for one provider.
+"""Writes the Apps Script conferencing add-on for the deployment's providers.
 
 Calendar's "Add video conferencing" menu only calls add-ons written in Apps Script, so the
 add-on is a thin shim (``addon/src/Shim.gs``) that forwards to the create_conference
 function. This module writes the Apps Script project for a deployment::
 
-    python -m addon.generate --provider jitsi \\
+    python -m addon.generate --providers jitsi,bigbluebutton \\
         --function-url https://REGION-PROJECT.cloudfunctions.net/create-conference \\
         --logo-url https://lh3.googleusercontent.com/... \\
         --out addon/build [--add-on-name "..."] [--allow-insecure-url]
 
 into ``--out``:
 
-- ``appsscript.json``: the manifest. Its conference solutions are the provider's entries of
-  ``shared/conferences/solutions.json`` (so the ids Calendar sends are the ones the
-  function knows), its
+``--providers`` is the deployment's ``CONFERENCE_PROVIDERS`` (``--provider NAME`` for one;
+without either, the ``CONFERENCE_PROVIDERS`` or ``CONFERENCE_PROVIDER`` environment
+variable is read, as the functions read it).
+
+- ``appsscript.json``: the manifest. Its conference solutions are every listed provider's
+  entries of ``shared/conferences/solutions.json`` under their deployed ids (the first
+  provider's file ids, the others' prefixed: ``zoom-1``; so the ids Calendar sends are the
+  ones the function knows), its
   ``urlFetchWhitelist`` holds the function URL (a valid allowlist prefix: https with a
   non-empty path; a URL matches a prefix it equals or lies below). Its logos (``common`` and
   every solution's ``logoUrl``) are ``--logo-url``, the deployment's ``ADDON_LOGO_URL``: an
   image on Google's hosts (:mod:`shared.logos`), the one the functions answer as
   ``conferenceSolution.iconUri``.
-- ``Code.gs``: the shim plus one ``onCreateConference_<id>`` function per solution.
+- ``Code.gs``: the shim plus one ``onCreateConference_<id>`` function per solution
+  (``bigbluebutton-1`` gives ``onCreateConference_bigbluebutton_1``).
 - ``Config.gs``: ``var CREATE_CONFERENCE_URL = "<url>";``.
 
 Refusals (a URL that is not https without ``--allow-insecure-url``, a logo URL that is not
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -39,7 +46,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from shared.conferences.solutions import SOLUTIONS_FILE, Solution, solutions_for
+from shared.conferences.solutions import SOLUTIONS_FILE, Solution, deployed_solutions
 from shared.errors import ConfigurationError
 from shared.logos import logo_url_problems
 
@@ -182,8 +189,14 @@ def config(function_url: str) -> str:
     return header + f"var CREATE_CONFERENCE_URL = {json.dumps(function_url)};\n"
 
 
+def provider_list(providers: str | Sequence[str]) -> list[str]:
+    """``a,b`` (or a sequence) as a list of names, blanks dropped."""
+    items = providers.split(",") if isinstance(providers, str) else list(providers)
+    return [item.strip() for item in items if item.strip()]
+
+
 def generate(
-    provider: str,
+    providers: str | Sequence[str],
     function_url: str,
     out: Path,
     *,
@@ -191,10 +204,11 @@ def generate(
     allow_insecure_url: bool = False,
     add_on_name: str | None = None,
 ) -> list[Path]:
-    """Writes the add-on for ``provider`` into ``out``; returns the files written.
+    """Writes the add-on for ``providers`` (``"jitsi,zoom"`` or a list, the first the
+    primary) into ``out``; returns the files written.
 
     ``logo_url`` is the logo of the add-on and of every solution (Google-hosted only).
-    ``add_on_name`` defaults to the name of the provider's solution "1". Other files in
+    ``add_on_name`` defaults to the name of the first provider's solution "1". Other files in
     ``out`` are left alone. Raises :class:`ConfigurationError` for what it refuses.
     """
     problems: list[str] = []
@@ -204,22 +218,29 @@ def generate(
     except ConfigurationError as err:
         problems.extend(err.problems)
     problems.extend(logo_url_problems("--logo-url", logo_url))
-    providers = known_providers()
-    if provider not in providers:
-        problems.append(
-            f"unknown provider {provider!r}; solutions.json lists: {', '.join(providers)}"
-        )
+    names = provider_list(providers)
+    known = known_providers()
+    if not names:
+        problems.append("no provider given (--providers, or CONFERENCE_PROVIDERS)")
+    for provider in names:
+        if provider not in known:
+            problems.append(
+                f"unknown provider {provider!r}; solutions.json lists: {', '.join(known)}"
+            )
+    if len(set(names)) != len(names):
+        problems.append("a provider is listed twice")
     if add_on_name is not None and not add_on_name.strip():
         problems.append("--add-on-name must not be blank")
     if problems:
         raise ConfigurationError(problems)
-    solutions = list(solutions_for(provider).values())
-    names = function_names(solution.id for solution in solutions)
+    solutions = list(deployed_solutions(names).values())
+    functions = function_names(solution.id for solution in solutions)
     name = add_on_name or next(s.name for s in solutions if s.id == "1")
 
     files = {
-        MANIFEST_FILE: json.dumps(manifest(solutions, names, url, name, logo_url), indent=2) + "\n",
-        CODE_FILE: code(names),
+        MANIFEST_FILE: json.dumps(manifest(solutions, functions, url, name, logo_url), indent=2)
+        + "\n",
+        CODE_FILE: code(functions),
         CONFIG_FILE: config(url),
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -238,9 +259,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Writes the Apps Script conferencing add-on (appsscript.json, Code.gs, "
         "Config.gs) that forwards Calendar's conference creation to create_conference.",
     )
-    parser.add_argument(
-        "--provider", required=True, help="a provider of shared/conferences/solutions.json"
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--providers",
+        help="the deployment's CONFERENCE_PROVIDERS, comma-separated, the first the primary "
+        "(default: the CONFERENCE_PROVIDERS or CONFERENCE_PROVIDER environment variable)",
     )
+    chosen.add_argument("--provider", help="one provider of shared/conferences/solutions.json")
     parser.add_argument(
         "--function-url", required=True, help="https URL of the create-conference function"
     )
@@ -259,9 +284,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="accept an http:// function URL (local testing only: Apps Script refuses it)",
     )
     args = parser.parse_args(argv)
+    providers = (
+        args.providers
+        or args.provider
+        or os.environ.get("CONFERENCE_PROVIDERS", "").strip()
+        or os.environ.get("CONFERENCE_PROVIDER", "").strip()
+    )
     try:
         written = generate(
-            args.provider,
+            providers,
             args.function_url,
             args.out,
             logo_url=args.logo_url,

@@ -35,6 +35,11 @@ PURE_MODULES=(
   shared/providers/bigbluebutton/checksum.py
   shared/providers/bigbluebutton/answers.py
   shared/providers/bigbluebutton/meeting_ids.py
+  shared/join/settings.py
+  shared/join/cookies.py
+  shared/join/admission.py
+  shared/join/pages.py
+  shared/join/handler.py
 )
 coverage=.venv/bin/coverage
 

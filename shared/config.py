@@ -6,7 +6,11 @@
 credentials, a Firestore emulator, a certificate URL that is not Google's, and a local
 token endpoint or signing key for delegated credentials. The logo (``ADDON_LOGO_URL``)
 must be on Google's hosts everywhere (:mod:`shared.logos`).
-docs/configuration.md lists the same names.
+
+Providers: ``CONFERENCE_PROVIDERS`` is a comma-separated list (the first is the primary
+one, whose solutions keep their file ids); ``CONFERENCE_PROVIDER`` stays accepted, and if
+both are set it must be the list's first. Every problem of every enabled provider is
+named at once. docs/configuration.md lists the same names.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from shared.logos import logo_url_problems
 
 GOOGLE_CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 GOOGLE_CERTS_HOSTS = ("www.googleapis.com",)
-BUILTIN_PROVIDERS = ("jitsi", "zoom")
+BUILTIN_PROVIDERS = ("jitsi", "zoom", "bigbluebutton")
+#: BBB_CHECKSUM_ALGORITHM values (shared/providers/bigbluebutton/checksum.py holds the same).
+BBB_CHECKSUM_ALGORITHMS = ("sha1", "sha256", "sha384", "sha512")
+BBB_API_SUFFIX = "/bigbluebutton/api/"
 
 
 class CalendarCredentialsMode(StrEnum):
@@ -41,6 +48,13 @@ class ZoomSettings:
     client_secret: str = field(repr=False)
     api_base: str = "https://api.zoom.us/v2"
     oauth_url: str = "https://zoom.us/oauth/token"
+
+
+@dataclass(frozen=True)
+class BigBlueButtonSettings:
+    api_url: str  # BBB_API_URL, ends with "/bigbluebutton/api/"
+    secret: str = field(repr=False)  # BBB_SECRET (Secret Manager in deploy)
+    checksum_algorithm: str = "sha256"  # BBB_CHECKSUM_ALGORITHM
 
 
 # The sweep stops taking work this long before its function's timeout.
@@ -62,9 +76,14 @@ class Settings:
     calendar_signing_key_file: str | None = None
     allowed_domains: tuple[str, ...] = ()
     id_token_certs_url: str = GOOGLE_CERTS_URL
-    conference_provider: str = "jitsi"
+    conference_provider: str = "jitsi"  # the primary provider: conference_providers[0]
     jitsi_base_url: str = "https://meet.jit.si"
     zoom: ZoomSettings | None = None
+    # CONFERENCE_PROVIDERS, the first the primary (set by load_settings; empty means
+    # (conference_provider,): see __post_init__).
+    conference_providers: tuple[str, ...] = ()
+    bigbluebutton: BigBlueButtonSettings | None = None  # set when bigbluebutton is enabled
+    join_base_url: str = ""  # JOIN_BASE_URL, ends with "/"; required with bigbluebutton
     firestore_emulator_host: str | None = None
     # Conference creation.
     reservation_lease_seconds: float = 60.0
@@ -91,6 +110,10 @@ class Settings:
     # counted for this long (waiting at most SETTLE_STEPS times it); 0: at once.
     # docs/sync-model.md#one-sync-per-calendar
     sync_settle_seconds: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not self.conference_providers:
+            object.__setattr__(self, "conference_providers", (self.conference_provider,))
 
 
 def _float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
@@ -136,6 +159,97 @@ def _url(env: Mapping[str, str], name: str, problems: list[str], *, required: bo
     if parts.scheme not in ("http", "https") or not parts.netloc:
         problems.append(f"{name} must be an http(s) URL")
     return value
+
+
+def _providers(env: Mapping[str, str], problems: list[str]) -> tuple[str, ...]:
+    """CONFERENCE_PROVIDERS (or CONFERENCE_PROVIDER alone, or jitsi): the enabled
+    providers, the first the primary."""
+    single = env.get("CONFERENCE_PROVIDER", "").strip()
+    listed = [name.strip() for name in env.get("CONFERENCE_PROVIDERS", "").split(",")]
+    names = [name for name in listed if name]
+    if env.get("CONFERENCE_PROVIDERS", "").strip() and len(names) != len(listed):
+        problems.append("CONFERENCE_PROVIDERS has an empty entry")
+    if not names:
+        names = [single or "jitsi"]
+    elif single and single != names[0]:
+        problems.append(
+            "CONFERENCE_PROVIDER must be the first of CONFERENCE_PROVIDERS when both are set"
+        )
+    if len(set(names)) != len(names):
+        problems.append("CONFERENCE_PROVIDERS names a provider twice")
+    for name in names:
+        if name not in BUILTIN_PROVIDERS and ":" not in name:
+            problems.append(
+                f"CONFERENCE_PROVIDERS: {name!r} is not one of "
+                + ", ".join(BUILTIN_PROVIDERS)
+                + " or 'package.module:factory' (CONFERENCE_PROVIDER likewise)"
+            )
+    return tuple(names)
+
+
+def _zoom(env: Mapping[str, str], problems: list[str]) -> ZoomSettings | None:
+    missing = [
+        name
+        for name in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+        if not env.get(name, "").strip()
+    ]
+    problems.extend(f"{name} is required with the zoom provider" for name in missing)
+    api_base = _url(env, "ZOOM_API_BASE", problems, required=False).rstrip("/")
+    oauth_url = _url(env, "ZOOM_OAUTH_URL", problems, required=False)
+    if missing:
+        return None
+    return ZoomSettings(
+        account_id=env["ZOOM_ACCOUNT_ID"].strip(),
+        client_id=env["ZOOM_CLIENT_ID"].strip(),
+        client_secret=env["ZOOM_CLIENT_SECRET"].strip(),
+        api_base=api_base or "https://api.zoom.us/v2",
+        oauth_url=oauth_url or "https://zoom.us/oauth/token",
+    )
+
+
+def _bigbluebutton(
+    env: Mapping[str, str], problems: list[str], on_cloud_run: bool
+) -> BigBlueButtonSettings | None:
+    count = len(problems)
+    api_url = _url(env, "BBB_API_URL", problems, required=True)
+    if api_url and not api_url.endswith(BBB_API_SUFFIX):
+        problems.append(f"BBB_API_URL must end with '{BBB_API_SUFFIX}'")
+    if api_url and urlsplit(api_url).query:
+        problems.append("BBB_API_URL must have no query")
+    if on_cloud_run and api_url and not api_url.startswith("https://"):
+        problems.append("BBB_API_URL must be https on Cloud Run")
+    secret = env.get("BBB_SECRET", "").strip()
+    if not secret:
+        problems.append("BBB_SECRET is required with the bigbluebutton provider")
+    algorithm = env.get("BBB_CHECKSUM_ALGORITHM", "").strip().lower() or "sha256"
+    if algorithm not in BBB_CHECKSUM_ALGORITHMS:
+        problems.append(
+            "BBB_CHECKSUM_ALGORITHM must be one of " + ", ".join(BBB_CHECKSUM_ALGORITHMS)
+        )
+    if len(problems) != count:
+        return None
+    return BigBlueButtonSettings(api_url=api_url, secret=secret, checksum_algorithm=algorithm)
+
+
+def _join_base_url(
+    env: Mapping[str, str], problems: list[str], on_cloud_run: bool, *, required: bool
+) -> str:
+    """JOIN_BASE_URL: the join function's address, ending in '/' (the video entry point
+    of a BigBlueButton conference is it followed by the conference id)."""
+    count = len(problems)
+    value = _url(env, "JOIN_BASE_URL", problems, required=False)
+    if not value:
+        if required:
+            problems.append("JOIN_BASE_URL is required with the bigbluebutton provider")
+        return ""
+    parts = urlsplit(value)
+    if not value.endswith("/"):
+        problems.append("JOIN_BASE_URL must end with '/'")
+    if parts.query or parts.fragment:
+        problems.append("JOIN_BASE_URL must have no query or fragment")
+    if on_cloud_run and not value.startswith("https://"):
+        problems.append("JOIN_BASE_URL must be https on Cloud Run")
+    return value if len(problems) == count else ""
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -192,35 +306,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     certs_url = _url(env, "GOOGLE_ID_TOKEN_CERTS_URL", problems, required=False)
     certs_url = certs_url or GOOGLE_CERTS_URL
 
-    provider = env.get("CONFERENCE_PROVIDER", "jitsi").strip() or "jitsi"
-    if provider not in BUILTIN_PROVIDERS and ":" not in provider:
-        problems.append(
-            "CONFERENCE_PROVIDER must be one of "
-            + ", ".join(BUILTIN_PROVIDERS)
-            + " or 'package.module:factory'"
-        )
+    providers = _providers(env, problems)
     jitsi_base = _url(env, "JITSI_BASE_URL", problems, required=False).rstrip("/")
     write_back_raw = env.get("WRITE_BACK", "on").strip().lower() or "on"
     if write_back_raw not in ("on", "off"):
         problems.append("WRITE_BACK must be on or off")
-    zoom = None
-    if provider == "zoom":
-        missing = [
-            name
-            for name in ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
-            if not env.get(name, "").strip()
-        ]
-        problems.extend(f"{name} is required with CONFERENCE_PROVIDER=zoom" for name in missing)
-        api_base = _url(env, "ZOOM_API_BASE", problems, required=False).rstrip("/")
-        oauth_url = _url(env, "ZOOM_OAUTH_URL", problems, required=False)
-        if not missing:
-            zoom = ZoomSettings(
-                account_id=env["ZOOM_ACCOUNT_ID"].strip(),
-                client_id=env["ZOOM_CLIENT_ID"].strip(),
-                client_secret=env["ZOOM_CLIENT_SECRET"].strip(),
-                api_base=api_base or "https://api.zoom.us/v2",
-                oauth_url=oauth_url or "https://zoom.us/oauth/token",
-            )
+    zoom = _zoom(env, problems) if "zoom" in providers else None
+    bigbluebutton = (
+        _bigbluebutton(env, problems, on_cloud_run) if "bigbluebutton" in providers else None
+    )
+    join_base = _join_base_url(env, problems, on_cloud_run, required="bigbluebutton" in providers)
 
     emulator = env.get("FIRESTORE_EMULATOR_HOST", "").strip() or None
     if on_cloud_run:
@@ -274,9 +369,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         calendar_signing_key_file=key_file,
         allowed_domains=domains,
         id_token_certs_url=certs_url,
-        conference_provider=provider,
+        conference_provider=providers[0],
+        conference_providers=providers,
         jitsi_base_url=jitsi_base or "https://meet.jit.si",
         zoom=zoom,
+        bigbluebutton=bigbluebutton,
+        join_base_url=join_base,
         firestore_emulator_host=emulator,
         reservation_lease_seconds=values["RESERVATION_LEASE_SECONDS"],
         create_wait_seconds=values["CREATE_WAIT_SECONDS"],

@@ -31,7 +31,10 @@ if TYPE_CHECKING:
     from shared.google.calendar_api import CalendarApi
     from shared.google.id_tokens import IdTokenVerifier
     from shared.providers import Provider
+    from shared.providers.bigbluebutton.provider import BigBlueButtonProvider
+    from shared.providers.registry import ProviderRegistry
     from shared.state.calendars import CalendarStore
+    from shared.state.cancelled import CancelledConferenceStore
     from shared.state.channels import ChannelStore
     from shared.state.conferences import ConferenceStore
     from shared.state.leases import LeaseStore
@@ -119,10 +122,33 @@ class Runtime:
         )
 
     @property
-    def provider(self) -> Provider:
-        from shared.providers import provider_from_settings
+    def cancelled_store(self) -> CancelledConferenceStore:
+        from shared.state.cancelled import CancelledConferenceStore
 
-        return self._once("provider", lambda: provider_from_settings(self.settings))
+        return self._once("cancelled_store", lambda: CancelledConferenceStore(self._firestore()))
+
+    @property
+    def providers(self) -> ProviderRegistry:
+        """The enabled providers, each built on first use."""
+        from shared.providers.registry import ProviderRegistry
+
+        return self._once("providers", lambda: ProviderRegistry(self.settings))
+
+    @property
+    def bigbluebutton(self) -> BigBlueButtonProvider:
+        """The BigBlueButton provider (built, and its code imported, on first use);
+        ConfigurationError when bigbluebutton is not enabled."""
+        from shared.providers.bigbluebutton.provider import BigBlueButtonProvider
+
+        provider = self.providers.get("bigbluebutton")
+        if not isinstance(provider, BigBlueButtonProvider):
+            raise ConfigurationError(["the bigbluebutton provider is not the built-in one"])
+        return provider
+
+    @property
+    def provider(self) -> Provider:
+        """The primary provider (the first of CONFERENCE_PROVIDERS)."""
+        return self.providers.get(self.providers.primary)
 
     @property
     def verifier(self) -> IdTokenVerifier:
@@ -164,7 +190,7 @@ class Runtime:
                 settings=self.settings,
                 conference_store=self.conference_store,
                 calendar_api=self.calendar_api,
-                provider=self.provider,
+                providers=self.providers,
                 sync_setup=self.sync_setup,
             ),
         )
@@ -184,7 +210,8 @@ class Runtime:
                 conference_store=self.conference_store,
                 calendar_store=self.calendar_store,
                 calendar_api=self.calendar_api,
-                provider=self.provider,
+                providers=self.providers,
+                cancelled_store=self.cancelled_store,
                 provider_retry_seconds=self.settings.provider_retry_seconds,
                 retention_days=self.settings.mapping_retention_days,
                 write_back=self.settings.write_back,
@@ -287,6 +314,9 @@ def warm(parts: Iterable[str]) -> None:
             getattr(runtime, part)
         if "calendar" in runtime._parts:
             runtime.calendar_api.prepare()
+        if "providers" in runtime._parts:
+            for name in runtime.providers.names:  # built, never called: no network I/O
+                runtime.providers.get(name)
     except Exception as err:  # noqa: BLE001 - warming is best effort; requests report errors
         logger.info("warm-up stopped early", extra=fields(error=type(err).__name__))
     finally:

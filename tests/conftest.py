@@ -14,7 +14,11 @@ from tests.support.stack import PROJECT, Stack, start_stack, stop_stack
 
 # The Zoom and BigBlueButton server fixtures (and the Zoom provider's, and the BigBlueButton
 # client's) serve tests/unit/providers and tests/fakes.
-pytest_plugins = ["tests.support.zoom_fixtures", "tests.support.bbb_fixtures"]
+pytest_plugins = [
+    "tests.support.zoom_fixtures",
+    "tests.support.bbb_fixtures",
+    "tests.support.browser",
+]
 
 TESTS = Path(__file__).resolve().parent
 #: A test's tier is the folder it is in, directly under tests/; each is also a marker

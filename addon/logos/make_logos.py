@@ -1,10 +1,10 @@
 """Draws the solutions' logos: ``addon/logos/<provider>-<size>.png``, 128 and 32 pixels.
 
 Our own images, made from a few geometric shapes: a rounded square in the provider's
-colour with a white letter drawn from strokes (``J`` for Jitsi Meet, ``Z`` for Zoom). No
-vendor artwork is used. Standard library only (no Pillow): each pixel is the average of a
-grid of samples (anti-aliasing), written as an 8-bit RGBA PNG without metadata, so the
-same code always draws the same pixels::
+colour with a white letter drawn from strokes (``J`` for Jitsi Meet, ``Z`` for Zoom,
+``B`` for BigBlueButton). No vendor artwork is used. Standard library only (no Pillow):
+each pixel is the average of a grid of samples (anti-aliasing), written as an 8-bit RGBA
+PNG without metadata, so the same code always draws the same pixels::
 
     python -m addon.logos.make_logos [--out addon/logos]
 
@@ -110,6 +110,20 @@ LOGOS: tuple[Logo, ...] = (
             Segment(0.31, 0.30, 0.69, 0.30),
             Segment(0.69, 0.30, 0.31, 0.70),
             Segment(0.31, 0.70, 0.69, 0.70),
+        ),
+    ),
+    Logo(
+        "bigbluebutton",
+        (0x1F, 0x4E, 0xA8),  # blue
+        (
+            Segment(0.36, 0.28, 0.36, 0.72),
+            Segment(0.36, 0.28, 0.52, 0.28),
+            Segment(0.36, 0.49, 0.54, 0.49),
+            Segment(0.36, 0.72, 0.54, 0.72),
+            Arc(0.52, 0.385, 0.105, 270.0, 360.0),
+            Arc(0.52, 0.385, 0.105, 0.0, 90.0),
+            Arc(0.54, 0.605, 0.115, 270.0, 360.0),
+            Arc(0.54, 0.605, 0.115, 0.0, 90.0),
         ),
     ),
 )

@@ -13,6 +13,10 @@ OAuth 2.0 JWT-bearer grant of service accounts. For tests and the local stack on
   gets an opaque ``local-access-...`` token. Tokens last :attr:`TokenIssuer.
   access_token_lifetime` seconds (google-auth refreshes a token within 3 min 45 s of its
   expiry, so a lifetime below that makes every Calendar call fetch a new one).
+- ``GET|POST /o/oauth2/v2/auth`` and ``POST /token`` with
+  ``grant_type=authorization_code``: Google's OpenID Connect sign-in for web clients
+  registered with ``issuer.oidc.register_client`` (PKCE S256, nonce, single-use codes;
+  ``local/fakes/oidc_endpoints.py``).
 - Faults on demand: :meth:`TokenIssuer.fail_token_requests` (or ``POST
   /control/token-faults`` with the same fields as JSON; ``DELETE`` clears them) answers
   the next N token requests, of every subject or of one, with a given status and OAuth
@@ -47,6 +51,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from werkzeug.wrappers import Request, Response
 
+from local.fakes.oidc_endpoints import AUTHORIZE_PATH, OidcEndpoints
 from local.serving import BackgroundServer
 from shared.structured_logging import setup_logging
 
@@ -161,6 +166,8 @@ class TokenIssuer:
         self._foreign: _Key | None = None
         self._trusted: dict[str, list[bytes]] = {}
         self._serving: BackgroundServer | None = None
+        self.oidc = OidcEndpoints(mint=self.mint)
+        """The authorization-code endpoints (``local/fakes/oidc_endpoints.py``)."""
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -197,6 +204,11 @@ class TokenIssuer:
     @property
     def token_uri(self) -> str:
         return f"{self.base_url}/token"
+
+    @property
+    def authorize_url(self) -> str:
+        """The OIDC authorization endpoint (Google's ``/o/oauth2/v2/auth``)."""
+        return f"{self.base_url}{AUTHORIZE_PATH}"
 
     # -- keys --------------------------------------------------------------------------
 
@@ -376,7 +388,11 @@ class TokenIssuer:
             return self._serve_certs()
         if route == ("POST", "/id-token"):
             return self._serve_id_token(request)
+        if request.path == AUTHORIZE_PATH and request.method in ("GET", "POST"):
+            return self.oidc.authorize(request)
         if route == ("POST", "/token"):
+            if request.form.get("grant_type") == "authorization_code":
+                return self.oidc.exchange(request)
             return self._serve_token(request)
         if request.path == "/control/token-faults":
             return self._serve_fault_control(request)
@@ -484,9 +500,16 @@ def _json(body: object, status: int = 200) -> Response:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--client-id", help="register a web OAuth client (sign-in)")
+    parser.add_argument("--client-secret", default="local-secret")
+    parser.add_argument("--redirect-uri", action="append", default=[])
+    parser.add_argument("--workspace-domain", action="append", default=[])
     args = parser.parse_args(argv)
     setup_logging()
     issuer = TokenIssuer(args.port).start()
+    if args.client_id:
+        issuer.oidc.register_client(args.client_id, args.client_secret, args.redirect_uri)
+    issuer.oidc.workspace_domains.update(d.lower() for d in args.workspace_domain)
     _LOGGER.info("token issuer serving on %s (certs: %s)", issuer.base_url, issuer.certs_url)
     try:
         threading.Event().wait()

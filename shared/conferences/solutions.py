@@ -1,4 +1,11 @@
-"""Conference solutions: the variants of the deployment's provider, from ``solutions.json``.
+"""Conference solutions: the variants of each provider, from ``solutions.json``.
+
+Every list in the file belongs to the provider it is named after. A deployment offers the
+solutions of every enabled provider (``CONFERENCE_PROVIDERS``) under their *deployed* ids
+(:func:`deployed_solutions`): the first provider keeps its file ids ("1", "2"), every
+other provider's ids are prefixed with its name ("zoom-1", "bigbluebutton-1"). Ids never
+change once deployed: Google's reference says a solution's id should not, and it is part
+of every conference document's id (docs/providers.md#several-providers).
 
 The add-on manifest is generated from the same file (``addon/generate.py``), so the ids
 Calendar sends always match the ones this module knows. A solution's logo is not here: it is
@@ -9,7 +16,8 @@ for every solution.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,9 +31,10 @@ SOLUTIONS_FILE = Path(__file__).with_name("solutions.json")
 class Solution:
     """One conference solution: what the user picks in "Add video conferencing"."""
 
-    id: str
+    id: str  # as deployed: the file id for the first provider, else "<provider>-<file id>"
     name: str
     options: dict[str, Any] = field(default_factory=dict, hash=False)
+    provider: str = ""  # the provider it belongs to (its list in solutions.json)
 
 
 def _parse(provider: str, raw: object) -> dict[str, Solution]:
@@ -40,6 +49,7 @@ def _parse(provider: str, raw: object) -> dict[str, Solution]:
                 id=str(item["id"]),
                 name=str(item["name"]),
                 options=dict(item.get("options") or {}),
+                provider=provider,
             )
         except KeyError as err:
             raise ConfigurationError([f"solutions.json: {provider}: missing {err}"]) from err
@@ -61,3 +71,55 @@ def solutions_for(provider: str, path: Path = SOLUTIONS_FILE) -> dict[str, Solut
 def find_solution(provider: str, solution_id: str) -> Solution | None:
     """The solution with ``solution_id``, or None when the deployment has no such solution."""
     return solutions_for(provider).get(solution_id)
+
+
+def deployed_id(providers: Sequence[str], provider: str, file_id: str) -> str:
+    """The id Calendar knows a solution by: ``file_id`` for the first provider,
+    ``<provider>-<file_id>`` for the others."""
+    return file_id if providers and providers[0] == provider else f"{provider}-{file_id}"
+
+
+def deployed_solutions(
+    providers: Sequence[str], path: Path = SOLUTIONS_FILE
+) -> dict[str, Solution]:
+    """The solutions of every enabled provider, by deployed id, in list then file order.
+    ``providers`` are provider names (``Provider.name``), the first the primary."""
+    solutions: dict[str, Solution] = {}
+    for provider in providers:
+        for file_id, solution in solutions_for(provider, path).items():
+            solution_id = deployed_id(providers, provider, file_id)
+            if solution_id in solutions:
+                raise ConfigurationError([f"solutions.json: two solutions are {solution_id!r}"])
+            solutions[solution_id] = replace(solution, id=solution_id)
+    return solutions
+
+
+@cache
+def known_providers(path: Path = SOLUTIONS_FILE) -> tuple[str, ...]:
+    """The providers listed in ``solutions.json`` (keys starting with ``_`` are comments)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return tuple(name for name in document if not name.startswith("_"))
+
+
+def recorded_solution_ids(providers: Sequence[str], path: Path = SOLUTIONS_FILE) -> tuple[str, ...]:
+    """Every solution id a conference document may carry: the deployed ids, and each
+    known provider's ids both as a primary and as another provider would have them, so
+    that sync finds records written under an earlier list (a provider since removed, or
+    since moved in the list), and leaves alone those whose provider is not enabled."""
+    ids = dict.fromkeys(deployed_solutions(providers, path))
+    for provider in known_providers(path):
+        for file_id in solutions_for(provider, path):
+            ids.setdefault(file_id)
+            ids.setdefault(f"{provider}-{file_id}")
+    return tuple(ids)
+
+
+def stored_solution(provider: str, solution_id: str) -> Solution | None:
+    """The solution a record names, by its provider and stored solution id (a file id, or
+    ``<provider>-<file id>``), keeping the stored id; None if there is no such solution."""
+    try:
+        solutions = solutions_for(provider)
+    except ConfigurationError:
+        return None
+    found = solutions.get(solution_id.removeprefix(f"{provider}-")) or None
+    return replace(found, id=solution_id) if found is not None else None

@@ -9,6 +9,9 @@ trip for a calendar the instance saw ready lately). A retry or a concurrent call
 the reservation and answers with the winner's result (waiting a few seconds for it, then
 ``TEMPORARY``). Every failure becomes a ConferenceErrorType; the reason goes to the log.
 
+The solution id Calendar sends is a deployed id (docs/providers.md#several-providers): it
+picks the solution and so the provider, which the record then names (``provider``).
+
 The decisions are the pure functions of ``shared/creation/decisions.py`` (see
 docs/create-contract.md#creation-decisions); this module reads, writes and calls the
 provider.
@@ -31,7 +34,7 @@ from shared.conferences.conference_data import (
     validate_conference_data,
 )
 from shared.conferences.meeting_spec import record_expiry
-from shared.conferences.solutions import Solution, find_solution
+from shared.conferences.solutions import Solution
 from shared.config import Settings
 from shared.creation.decisions import (
     NOT_A_WRITER,
@@ -63,6 +66,7 @@ from shared.google.calendar_api import CalendarApi
 from shared.http.create_request import CreateRequest
 from shared.parallel import Helpers
 from shared.providers.base import Meeting, MeetingSpec, Provider, fingerprint_of, retry_budget
+from shared.providers.registry import ProviderRegistry
 from shared.retries import retry_transient
 from shared.state.conferences import (
     ConferenceKey,
@@ -109,7 +113,7 @@ class ConferenceCreator:
         settings: Settings,
         conference_store: ConferenceStore,
         calendar_api: CalendarApi,
-        provider: Provider,
+        providers: ProviderRegistry,
         sync_setup: SyncSetup,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -119,7 +123,7 @@ class ConferenceCreator:
         self._conference_store = conference_store
         self._calendar_api = calendar_api
         self._access = CalendarAccess(calendar_api)
-        self._provider = provider
+        self._providers = providers
         self._sync_setup = sync_setup
         self._clock = clock
         self._sleep = sleep
@@ -149,9 +153,10 @@ class ConferenceCreator:
 
     # -- steps ---------------------------------------------------------------------------
     def _create(self, request: CreateRequest, user_email: str) -> CreateOutcome:
-        solution = decide_solution(find_solution(self._provider.name, request.solution_id))
+        solution = decide_solution(self._providers.solution(request.solution_id))
         if isinstance(solution, Refusal):
             raise _Refused(solution)
+        provider = self._providers.get(solution.provider)
         key = ConferenceKey(request.calendar_id, request.event_id, request.solution_id)
         # The event is read while access is checked: one round trip for both. Its outcome
         # is looked at only where it was before (a ready record is answered without it,
@@ -199,6 +204,7 @@ class ConferenceCreator:
         # A reservation taken over may already have its meeting: an attempt that was cut
         # off, or whose create was not confirmed, used the same request key.
         data = self._make_meeting(
+            provider,
             record,
             spec,
             solution,
@@ -295,6 +301,7 @@ class ConferenceCreator:
 
     def _make_meeting(
         self,
+        provider: Provider,
         reservation: ConferenceRecord,
         spec: MeetingSpec,
         solution: Solution,
@@ -307,7 +314,7 @@ class ConferenceCreator:
 
         def create_once() -> Meeting:
             try:
-                return self._provider.create(
+                return provider.create(
                     spec, solution, user_email, reservation.request_key, may_exist=looks_first[0]
                 )
             except TransientFailure:
@@ -318,7 +325,7 @@ class ConferenceCreator:
             meeting = retry_transient(
                 create_once,
                 what="provider create",
-                budget_seconds=retry_budget(self._provider, self._settings.provider_retry_seconds),
+                budget_seconds=retry_budget(provider, self._settings.provider_retry_seconds),
                 clock=self._clock,
                 sleep=self._sleep,
             )
@@ -337,16 +344,16 @@ class ConferenceCreator:
         try:
             validate_conference_data(meeting.conference_data)
         except InvalidConferenceData as err:
-            self._discard(meeting)  # nobody can join a meeting Calendar cannot show
+            self._discard(provider, meeting)  # nobody can join a meeting Calendar cannot show
             self._conference_store.release(reservation)
             logger.error("the provider built invalid ConferenceData", extra=fields(field=err.field))
             raise _Refused(refusal_for(err)) from err
         try:
             record = self._conference_store.complete(
-                reservation, self._mapping_fields(meeting, spec), written_at=written_at
+                reservation, self._mapping_fields(provider, meeting, spec), written_at=written_at
             )
         except LeaseLost as err:
-            self._discard(meeting)
+            self._discard(provider, meeting)
             raise _Refused(TAKEN_OVER_WHILE_WORKING) from err
         except TransientFailure:
             # The commit's outcome is unknown: it may have stored a ready record pointing at
@@ -358,27 +365,30 @@ class ConferenceCreator:
             raise
         return record.conference_data or meeting.conference_data
 
-    def _mapping_fields(self, meeting: Meeting, spec: MeetingSpec) -> dict[str, Any]:
+    def _mapping_fields(
+        self, provider: Provider, meeting: Meeting, spec: MeetingSpec
+    ) -> dict[str, Any]:
         conference_id = meeting.conference_data.get("conferenceId")
         return {
             "conferenceId": conference_id,
             "meetingId": meeting.meeting_id,
             "conferenceData": meeting.conference_data,
             "spec": spec.as_record(),
-            "fingerprint": fingerprint_of(self._provider.relevant(spec)),
+            "fingerprint": fingerprint_of(provider.relevant(spec)),
             "placeholder": spec.placeholder,
             "attached": False,  # until sync sees the event carry the conference
             # ... and if it never does, the sweep removes the meeting after this:
             "abandonCheckAt": self._now()
             + timedelta(seconds=self._settings.placeholder_max_age_seconds),
             "followers": [],
-            "provider": self._provider.name,
+            "provider": provider.name,
             "expireAt": record_expiry(spec, self._settings.mapping_retention_days, self._now()),
         }
 
-    def _discard(self, meeting: Meeting) -> None:
+    @staticmethod
+    def _discard(provider: Provider, meeting: Meeting) -> None:
         try:
-            self._provider.delete(meeting.meeting_id)
+            provider.delete(meeting.meeting_id)
         except (BundleError, PermanentFailure) as err:
             logger.error(
                 "could not delete an orphaned meeting",

@@ -3,9 +3,10 @@
 A provider turns a :class:`MeetingSpec` (what a meeting is built from, derived from the
 Calendar event) into a meeting on the conferencing service and returns the Calendar v3
 ConferenceData for it, whose ``conferenceSolution`` is the solution's name and the
-deployment's logo (``ADDON_LOGO_URL``: Calendar shows only logos Google hosts). One provider
-per deployment (``CONFERENCE_PROVIDER``); the conference solutions
-(``shared/conferences/solutions.json``) are its variants.
+deployment's logo (``ADDON_LOGO_URL``: Calendar shows only logos Google hosts). A
+deployment enables one provider or several (``CONFERENCE_PROVIDERS``); each provider's
+conference solutions (``shared/conferences/solutions.json``) are its variants, and each
+record acts through the provider that made it (docs/providers.md#several-providers).
 
 Errors: providers raise :class:`shared.errors.TransientFailure` for what may pass on retry
 (5xx, 429, timeouts, unreadable answers), :class:`shared.errors.AccessDenied` when the host

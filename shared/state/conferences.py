@@ -27,7 +27,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -40,6 +40,9 @@ from shared.errors import BundleError, DocumentGone, TransientFailure
 from shared.state.firestore_client import as_dict, digest, fields_of, translated_errors
 
 COLLECTION = "conferences"
+#: The provider whose conferences are joined through the join function (find_by_join_id).
+JOIN_PROVIDER = "bigbluebutton"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA_VERSION = 1
 RESERVATION_TTL = timedelta(days=1)
 #: Record updates written in one commit, at most.
@@ -501,6 +504,25 @@ class ConferenceStore:
         with translated_errors("record query"):
             found = [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
         return [m for m in found if m.key.calendar_id == calendar_id]
+
+    def find_by_join_id(self, conference_id: str) -> ConferenceRecord | None:
+        """The bigbluebutton record whose conference id is ``conference_id``, on any
+        calendar (what a join link names); None when there is none, or only a creation's
+        reservation. One equality query on the automatic single-field index."""
+        if not conference_id:
+            return None
+        query = self._collection.where(filter=FieldFilter("conferenceId", "==", conference_id))
+        with translated_errors("record query"):
+            found = [ConferenceRecord.from_doc(fields_of(snap)) for snap in query.stream()]
+        matching = [
+            record
+            for record in found
+            if record.provider == JOIN_PROVIDER and record.state is not RecordState.PENDING
+        ]
+        # A record being moved exists twice for a moment (written, then the old removed):
+        # the newest write is the one that stays.
+        matching.sort(key=lambda record: record.updated_at or record.created_at or _EPOCH)
+        return matching[-1] if matching else None
 
     @_deferred_first
     def for_calendar(self, calendar_id: str) -> list[ConferenceRecord]:

@@ -11,6 +11,12 @@ provider's refusal of one meeting's update or delete waits on its record for a d
 (``retry_pending`` / ``delete_pending``), while one that concerns every meeting stops the
 pass: docs/sync-model.md#decide_refusal. Under a lease, every provider call and every
 record write that matters is fenced by it (``PassStats.fence``).
+
+Each record acts through its own provider (its stored ``provider``; the primary for
+records written before records named it). A record whose provider is not enabled any
+more is left alone, its meeting and its record kept, with one ERROR per pass
+(docs/providers.md#several-providers). Ending a bigbluebutton conference's meeting writes
+its tombstone before the record goes (docs/providers.md#bigbluebutton).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from typing import Any, assert_never
 from shared.clock import utcnow
 from shared.conferences.covering import covering_spec
 from shared.conferences.meeting_spec import MeetingSpec, spec_from_event
-from shared.conferences.solutions import Solution, solutions_for
+from shared.conferences.solutions import Solution, recorded_solution_ids, stored_solution
 from shared.errors import (
     AccessDenied,
     BundleError,
@@ -40,9 +46,17 @@ from shared.errors import (
 from shared.google.access import CalendarAccess
 from shared.google.calendar_api import CalendarApi
 from shared.providers.base import Provider, fingerprint_of, retry_budget
+from shared.providers.registry import ProviderRegistry
 from shared.retries import retry_transient
 from shared.state.calendars import CalendarState, CalendarStore
-from shared.state.conferences import ConferenceKey, ConferenceRecord, ConferenceStore, RecordState
+from shared.state.cancelled import CancelledConferenceStore
+from shared.state.conferences import (
+    JOIN_PROVIDER,
+    ConferenceKey,
+    ConferenceRecord,
+    ConferenceStore,
+    RecordState,
+)
 from shared.state.leases import NO_FENCE, LeaseFence
 from shared.structured_logging import fields
 from shared.sync.followers import (
@@ -83,6 +97,8 @@ logger = logging.getLogger(__name__)
 
 #: The one ERROR line of a provider refusing the deployment's account or app.
 ACCOUNT_REFUSED_LOG = "conferencing account refused for every meeting; sync paused"
+#: The one ERROR line per pass of records whose provider is not enabled any more.
+NOT_ENABLED_LOG = "conferences of a provider that is not enabled left alone"
 
 
 class _ProviderRefused(Exception):
@@ -104,6 +120,7 @@ class PassStats:
     written_back: int = 0
     retried: int = 0  # refused for now: waits on its record (retry_pending, delete_pending)
     deferred: int = 0  # a record waiting for its retryAt: the due retry applies the change
+    left_alone: int = 0  # its provider is not enabled: meeting and record kept
     seen_ids: set[str] = field(default_factory=set)
     # Records brought up to date because a copy changed (docs/sync-model.md#the-covering-spec):
     # their own listed change is not applied again in this pass.
@@ -124,6 +141,7 @@ class PassStats:
             "written_back": self.written_back,
             "retried": self.retried,
             "deferred": self.deferred,
+            "left_alone": self.left_alone,
         }
 
 
@@ -134,7 +152,8 @@ class ChangeHandler:
         conference_store: ConferenceStore,
         calendar_store: CalendarStore,
         calendar_api: CalendarApi,
-        provider: Provider,
+        providers: ProviderRegistry,
+        cancelled_store: CancelledConferenceStore | None = None,
         provider_retry_seconds: float = 4.0,
         retention_days: float = 30.0,
         on_moved: Callable[[str, str], None] | None = None,
@@ -146,14 +165,15 @@ class ChangeHandler:
         self._calendar_store = calendar_store
         self._calendar_api = calendar_api
         self._access = CalendarAccess(calendar_api)
-        self._provider = provider
-        self._provider_retry_seconds = retry_budget(provider, provider_retry_seconds)
+        self._providers = providers
+        self._cancelled_store = cancelled_store
+        self._provider_retry_seconds = provider_retry_seconds
         self._retention_days = retention_days
         self._on_moved = on_moved
         self._write_back_on = write_back
         self._clock = clock
         self._sleep = sleep
-        self._solutions = solutions_for(provider.name)
+        self._solution_ids = recorded_solution_ids(providers.names)
 
     # -- entry points ----------------------------------------------------------------
     def apply_page(
@@ -170,7 +190,7 @@ class ChangeHandler:
         this pass has ``written`` since (so the one known is stale), is looked up."""
         calendar_id = calendar_state.calendar_id
         listed = [
-            (item, [ConferenceKey(calendar_id, str(item["id"]), s) for s in self._solutions])
+            (item, [ConferenceKey(calendar_id, str(item["id"]), s) for s in self._solution_ids])
             for item in items
             if item.get("id")
         ]
@@ -235,6 +255,8 @@ class ChangeHandler:
         an event without a record.
         """
         for record in records:
+            if not self._enabled(record, stats):
+                continue
             try:
                 self._apply_listed(calendar_state, item, record, stats)
             except TransientFailure:
@@ -251,6 +273,8 @@ class ChangeHandler:
         self, calendar_state: CalendarState, record: ConferenceRecord, stats: PassStats
     ) -> None:
         """A recorded event disappeared: confirm with events.get before deleting anything."""
+        if not self._enabled(record, stats):
+            return
         try:
             self._confirm(calendar_state, record, stats)
         except TransientFailure:
@@ -263,7 +287,9 @@ class ChangeHandler:
     ) -> None:
         """A record whose ``retryAt`` passed (the sweep's queue): a delete is tried again
         as it is; an update reads its event again and applies it like a listed change.
-        See docs/sync-model.md#record-states."""
+        See docs/sync-model.md#record-states. A record whose provider is not enabled is
+        refused (PermanentFailure): the sweep puts it off, and nothing is deleted."""
+        self._require_enabled(record)
         if record.state is RecordState.DELETE_PENDING:
             try:
                 self._delete(calendar_state, record, stats, reason="delete tried again")
@@ -443,10 +469,16 @@ class ChangeHandler:
         """Delete the meeting, then the record; a refusal waits on the record
         (``delete_pending``): a delete is never dropped."""
         try:
-            self._call_provider(lambda: self._delete_meeting(record), stats)
+            self._call_provider(lambda: self._delete_meeting(record), stats, record)
         except _ProviderRefused as refused:
             self._refused(calendar_state, record, refused.error, stats, deleting=True)
             return
+        if self._providers.enabled_name(record.provider) == JOIN_PROVIDER:
+            # Its join link answers "cancelled" until the retention ends (idempotent:
+            # a pass applied again finds the tombstone written).
+            stats.fence.check()
+            if self._cancelled_store is not None:
+                self._cancelled_store.record(record, self._retention_days)
         stats.fence.check()
         self._conference_store.delete(record.key)
         stats.deleted += 1
@@ -479,16 +511,18 @@ class ChangeHandler:
 
     def _delete_meeting(self, record: ConferenceRecord) -> None:
         try:
-            self._provider.delete(record.meeting_id or "")
+            self._provider_of(record).delete(record.meeting_id or "")
         except NotFound:
             return  # already gone: success
 
     def delete_meeting_of(self, record: ConferenceRecord) -> None:
         """Delete a record's meeting with the bounded provider retries (gone is success).
         The provider refusing the deployment's account stops the caller like a refused
-        deployment (DeploymentMisconfigured), with one ERROR."""
+        deployment (DeploymentMisconfigured), with one ERROR. A record whose provider is
+        not enabled is refused (PermanentFailure): its meeting is never deleted."""
+        self._require_enabled(record)
         try:
-            self._call_provider(lambda: self._delete_meeting(record), PassStats())
+            self._call_provider(lambda: self._delete_meeting(record), PassStats(), record)
         except _ProviderRefused as refused:
             if isinstance(refused.error, ProviderAccountFailure):
                 raise self._account_refused(record.key.calendar_id, refused.error) from None
@@ -505,7 +539,8 @@ class ChangeHandler:
         spec = spec_from_event(event, calendar_state.time_zone)
         covering = self._covering(calendar_state, record, spec)
         meeting_spec = covering or spec
-        fingerprint = fingerprint_of(self._provider.relevant(meeting_spec))
+        provider = self._provider_of(record)
+        fingerprint = fingerprint_of(provider.relevant(meeting_spec))
         update = decide_update(
             record,
             spec,
@@ -527,10 +562,11 @@ class ChangeHandler:
         solution = self._solution(record)
         try:
             meeting = self._call_provider(
-                lambda: self._provider.update(
+                lambda: provider.update(
                     record.meeting_id or "", meeting_spec, solution, record.owner_email
                 ),
                 stats,
+                record,
             )
         except _ProviderRefused as refused:
             self._refused(
@@ -679,12 +715,46 @@ class ChangeHandler:
 
     # -- helpers ---------------------------------------------------------------------
     def _solution(self, record: ConferenceRecord) -> Solution:
-        solution = self._solutions.get(record.key.solution_id)
+        name = self._providers.enabled_name(record.provider) or ""
+        solution = stored_solution(name, record.key.solution_id)
         if solution is None:
             raise PermanentFailure("the record's solution no longer exists")
         return solution
 
-    def _call_provider(self, call: Callable[[], Any], stats: PassStats) -> Any:
+    def _provider_of(self, record: ConferenceRecord) -> Provider:
+        """The record's provider (checked enabled where the record came in)."""
+        name = self._providers.enabled_name(record.provider)
+        if name is None:
+            raise PermanentFailure("the record's provider is not enabled")
+        return self._providers.get(name)
+
+    def _enabled(self, record: ConferenceRecord, stats: PassStats) -> bool:
+        """False for a record whose provider is not enabled: it is left alone (meeting and
+        record kept), with one ERROR per pass (no personal data: ids and the name)."""
+        if self._providers.enabled_name(record.provider) is not None:
+            return True
+        if stats.left_alone == 0:
+            logger.error(
+                NOT_ENABLED_LOG,
+                extra=fields(
+                    calendar_id=record.key.calendar_id,
+                    provider=record.provider,
+                    solution_id=record.key.solution_id,
+                    enabled=",".join(self._providers.names),
+                ),
+            )
+        stats.left_alone += 1
+        return False
+
+    def _require_enabled(self, record: ConferenceRecord) -> None:
+        if self._providers.enabled_name(record.provider) is None:
+            raise PermanentFailure(
+                f"the record's provider ({record.provider}) is not enabled: left alone"
+            )
+
+    def _call_provider(
+        self, call: Callable[[], Any], stats: PassStats, record: ConferenceRecord
+    ) -> Any:
         """One provider call with the bounded retries, fenced by the lease: checked
         before, and read again before the next write (see LeaseFence). What the provider
         raises comes out as a :class:`_ProviderRefused`."""
@@ -694,7 +764,9 @@ class ChangeHandler:
             result = retry_transient(
                 call,
                 what="provider call",
-                budget_seconds=self._provider_retry_seconds,
+                budget_seconds=retry_budget(
+                    self._provider_of(record), self._provider_retry_seconds
+                ),
                 clock=self._clock,
                 sleep=self._sleep,
             )

@@ -29,7 +29,7 @@ from addon.generate import (
     known_providers,
 )
 from local.stack import LOGO_URL
-from shared.conferences.solutions import solutions_for
+from shared.conferences.solutions import deployed_solutions, solutions_for
 from shared.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -443,3 +443,103 @@ def test_shim_in_apps_script_standin(provider: str, tmp_path: Path) -> None:
     result = run_node_shim_tests(provider, answers, tmp_path)
 
     assert_node_passed(result)
+
+
+# -- several providers -------------------------------------------------------------------
+
+SEVERAL = "jitsi,bigbluebutton,zoom"
+# A JavaScript identifier Apps Script lists as a callable function (no trailing "_").
+JS_FUNCTION = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*[A-Za-z0-9$]")
+
+
+def test_several_providers_offer_every_solution_under_its_deployed_id(tmp_path: Path) -> None:
+    generate(SEVERAL, FUNCTION_URL, tmp_path, logo_url=LOGO_URL)
+
+    entries = read_manifest(tmp_path)["addOns"]["calendar"]["conferenceSolution"]
+    deployed = deployed_solutions(SEVERAL.split(","))
+    assert [entry["id"] for entry in entries] == list(deployed)
+    assert [entry["id"] for entry in entries] == [
+        "1",
+        "bigbluebutton-1",
+        "bigbluebutton-2",
+        "zoom-1",
+        "zoom-2",
+    ]
+    assert [entry["name"] for entry in entries] == [s.name for s in deployed.values()]
+    assert read_manifest(tmp_path)["addOns"]["common"]["name"] == "Jitsi Meet"
+
+
+def test_prefixed_ids_give_valid_apps_script_function_names(tmp_path: Path) -> None:
+    generate(SEVERAL, FUNCTION_URL, tmp_path, logo_url=LOGO_URL)
+
+    entries = read_manifest(tmp_path)["addOns"]["calendar"]["conferenceSolution"]
+    by_id = {entry["id"]: entry["onCreateFunction"] for entry in entries}
+    assert by_id["bigbluebutton-1"] == "onCreateConference_bigbluebutton_1"
+    assert by_id["zoom-2"] == "onCreateConference_zoom_2"
+    assert all(JS_FUNCTION.fullmatch(name) for name in by_id.values())
+    node = shutil.which("node")
+    assert node is not None
+    script = tmp_path / "Code.js"  # node checks .js files only
+    shutil.copyfile(tmp_path / CODE_FILE, script)
+    checked = subprocess.run(
+        [node, "--check", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_shim_serves_several_providers_solutions(tmp_path: Path) -> None:
+    answers = representative_answers(list(deployed_solutions(SEVERAL.split(","))))
+
+    result = run_node_shim_tests(SEVERAL, answers, tmp_path)
+
+    assert_node_passed(result)
+
+
+def test_cli_takes_a_provider_list_or_reads_the_functions_setting(tmp_path: Path) -> None:
+    listed = run_generate_cli(
+        "--providers", "zoom,bigbluebutton", "--function-url", FUNCTION_URL, out=tmp_path / "a"
+    )
+    from_env = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "addon.generate",
+            "--function-url",
+            FUNCTION_URL,
+            "--logo-url",
+            LOGO_URL,
+            "--out",
+            str(tmp_path / "b"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CONFERENCE_PROVIDERS": "zoom,bigbluebutton"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert listed.returncode == 0, listed.stderr
+    assert from_env.returncode == 0, from_env.stderr
+    for folder in ("a", "b"):
+        entries = read_manifest(tmp_path / folder)["addOns"]["calendar"]["conferenceSolution"]
+        assert [e["id"] for e in entries] == ["1", "2", "bigbluebutton-1", "bigbluebutton-2"]
+
+
+@pytest.mark.parametrize(
+    ("providers", "problem"),
+    [
+        ("jitsi,skype", "unknown provider 'skype'"),
+        ("jitsi,jitsi", "a provider is listed twice"),
+        (" , ", "no provider given"),
+    ],
+)
+def test_a_bad_provider_list_is_refused(providers: str, problem: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        generate(providers, FUNCTION_URL, tmp_path, logo_url=LOGO_URL)
+
+    assert any(problem in text for text in refused.value.problems)

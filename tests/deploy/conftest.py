@@ -49,6 +49,18 @@ ZOOM_SETTINGS = {
     "ZOOM_CLIENT_SECRET_NAME": "zoom-client-secret",
 }
 
+BBB_SETTINGS = {
+    **JITSI_SETTINGS,
+    "CONFERENCE_PROVIDER": "",
+    "CONFERENCE_PROVIDERS": "jitsi,bigbluebutton",
+    "BBB_API_URL": "https://bbb.example.org/bigbluebutton/api/",
+    "BBB_SECRET_NAME": "bbb-secret",
+    "JOIN_OAUTH_CLIENT_ID": "5555-join.apps.googleusercontent.com",
+    "JOIN_OAUTH_CLIENT_SECRET_NAME": "join-oauth-client-secret",
+    "JOIN_SESSION_KEY_NAME": "join-session-key",
+}
+BBB_SECRETS = ("secret:bbb-secret", "secret:join-oauth-client-secret", "secret:join-session-key")
+
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:

@@ -300,7 +300,7 @@ def test_invalid_values_are_all_reported(repo: Path, cloud: FakeCloud) -> None:
         "CONCURRENCY above 1 needs CPU",
         "SCHEDULE",
         "'not a domain' is not a domain name",
-        "CONFERENCE_PROVIDER must be jitsi or zoom",
+        "CONFERENCE_PROVIDER must be jitsi, zoom or bigbluebutton",
     ):
         assert fragment in result.stderr
     assert cloud.calls() == []
@@ -670,7 +670,7 @@ def test_a_failing_command_stops_the_run_and_names_the_step(repo: Path, cloud: F
     result = run_deploy(repo, cloud, JITSI_SETTINGS)
 
     assert result.returncode == 5
-    assert "stopped while 8. Deploy create-conference" in result.stderr
+    assert "stopped while 9. Deploy create-conference" in result.stderr
     assert "run deploy.sh again" in result.stderr
     calls = gcloud_calls(cloud)
     assert select(calls, "gcloud", "functions", "deploy", "sweep") == []

@@ -45,6 +45,7 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, folder in (
         ("create-conference", "create_conference"),
         ("sync-events", "sync_events"),
+        ("join-meeting", "join_meeting"),
     ):
         subprocess.run(
             [
@@ -303,3 +304,40 @@ def test_sync_events_answers_a_push_message_for_an_unknown_channel(
 
     assert answer.status_code < 500, services.sync.logs()
     assert answer.headers["Content-Type"].startswith("application/json")
+
+
+def test_the_staged_join_function_serves_its_pages(
+    services: Services, function_venv: Path, staged: Path, tmp_path: Path, firestore_host: str
+) -> None:
+    env = {
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "FIRESTORE_EMULATOR_HOST": firestore_host,
+        "CALENDAR_CREDENTIALS": "anonymous",
+        "CALENDAR_API_ENDPOINT": services.calendar.api_endpoint,
+        "GOOGLE_ID_TOKEN_CERTS_URL": services.issuer.certs_url,
+        "ADDON_OAUTH_CLIENT_ID": AUDIENCE,
+        "ADDON_LOGO_URL": LOGO_URL,
+        "ALLOWED_DOMAINS": DOMAIN,
+        "CONFERENCE_PROVIDERS": "bigbluebutton",
+        "SYNC_WEBHOOK_URL": services.sync.url,
+        "BBB_API_URL": "http://127.0.0.1:9/bigbluebutton/api/",
+        "BBB_SECRET": "packaging-secret",
+        "JOIN_SESSION_KEY": "packaging-session-key-0123456789abcdef",
+        "JOIN_OAUTH_CLIENT_ID": "join.apps.googleusercontent.com",
+        "JOIN_OAUTH_CLIENT_SECRET": "join-secret",
+        "THREADS": "2",
+    }
+    join = StagedFunction(
+        function_venv, staged / "join-meeting", "join_meeting", env, tmp_path / "join.log"
+    )
+    join.env["JOIN_BASE_URL"] = join.url
+    join.start()
+    try:
+        unknown = requests.get(join.url + "A" * 22, timeout=30)
+        css = requests.get(join.url + "assets/join.css", timeout=30)
+    finally:
+        join.stop()
+
+    assert unknown.status_code == 404
+    assert unknown.headers["Content-Type"].startswith("text/html")
+    assert css.status_code == 200

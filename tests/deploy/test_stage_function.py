@@ -38,6 +38,16 @@ def test_stages_main_shared_and_requirements_only(tmp_path: Path) -> None:
     assert not [path for path in out.rglob("__pycache__")]
 
 
+def test_stages_the_join_function_with_its_shared_package(tmp_path: Path) -> None:
+    out = tmp_path / "join-meeting"
+
+    stage(REPO_ROOT / "functions" / "join_meeting", out)
+
+    assert _tree(out) == {"main.py", "requirements.txt", ".gcloudignore"} | _shared_sources()
+    assert (out / "shared" / "join" / "handler.py").is_file()
+    assert filecmp.cmp(out / "main.py", REPO_ROOT / "functions/join_meeting/main.py", False)
+
+
 def test_restaging_removes_stale_files(tmp_path: Path) -> None:
     out = tmp_path / "sync-events"
     out.mkdir()

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("provider", ["jitsi", "zoom"])
+@pytest.mark.parametrize("provider", ["jitsi", "zoom", "bigbluebutton"])
 def test_the_local_stack_runs_its_demo_and_stops(provider: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "local.stack", "--once", "--provider", provider],
@@ -30,3 +30,6 @@ def test_the_local_stack_runs_its_demo_and_stops(provider: str) -> None:
     assert "start_url" not in result.stdout
     if provider == "zoom":
         assert '"entryPointType": "phone"' in result.stdout
+    if provider == "bigbluebutton":
+        assert "Join link (answers 200)" in result.stdout
+        assert "join_meeting" in result.stdout

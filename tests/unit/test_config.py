@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from shared.config import CalendarCredentialsMode, load_settings
+from shared.config import (
+    BBB_CHECKSUM_ALGORITHMS,
+    BigBlueButtonSettings,
+    CalendarCredentialsMode,
+    load_settings,
+)
 from shared.errors import ConfigurationError
+from shared.providers.bigbluebutton.checksum import ALGORITHMS
 
 LOGO_URL = "https://lh3.googleusercontent.com/listing-icon=s32"
 LOCAL = {
@@ -202,3 +208,113 @@ def test_a_write_back_setting_other_than_on_or_off_is_refused() -> None:
     with pytest.raises(ConfigurationError) as raised:
         load_settings({**DEPLOYED, "WRITE_BACK": "sometimes"})
     assert "WRITE_BACK must be on or off" in raised.value.problems
+
+
+BBB = {
+    "BBB_API_URL": "https://bbb.example.org/bigbluebutton/api/",
+    "BBB_SECRET": "canary-bbb-secret",
+    "JOIN_BASE_URL": "https://join.example.org/j/",
+}
+
+
+def test_conference_providers_is_a_list_whose_first_is_the_primary() -> None:
+    settings = load_settings({**LOCAL, "CONFERENCE_PROVIDERS": " jitsi , bigbluebutton", **BBB})
+
+    assert settings.conference_providers == ("jitsi", "bigbluebutton")
+    assert settings.conference_provider == "jitsi"
+    assert settings.bigbluebutton == BigBlueButtonSettings(
+        api_url=BBB["BBB_API_URL"], secret="canary-bbb-secret", checksum_algorithm="sha256"
+    )
+    assert settings.join_base_url == "https://join.example.org/j/"
+    assert settings.zoom is None
+    assert "canary-bbb-secret" not in repr(settings)
+
+
+def test_conference_provider_alone_still_works_and_jitsi_is_the_default() -> None:
+    assert load_settings({**LOCAL, "CONFERENCE_PROVIDER": "jitsi"}).conference_providers == (
+        "jitsi",
+    )
+    defaults = load_settings(LOCAL)
+    assert defaults.conference_providers == ("jitsi",)
+    assert defaults.bigbluebutton is None
+    assert defaults.join_base_url == ""
+
+
+def test_both_set_is_fine_when_conference_provider_is_first() -> None:
+    settings = load_settings(
+        {**LOCAL, "CONFERENCE_PROVIDER": "jitsi", "CONFERENCE_PROVIDERS": "jitsi,bigbluebutton"}
+        | BBB
+    )
+
+    assert settings.conference_providers == ("jitsi", "bigbluebutton")
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (
+            {"CONFERENCE_PROVIDER": "bigbluebutton", "CONFERENCE_PROVIDERS": "jitsi,bigbluebutton"},
+            "CONFERENCE_PROVIDER must be the first of CONFERENCE_PROVIDERS",
+        ),
+        ({"CONFERENCE_PROVIDERS": "jitsi,,zoom"}, "CONFERENCE_PROVIDERS has an empty entry"),
+        ({"CONFERENCE_PROVIDERS": "jitsi,jitsi"}, "names a provider twice"),
+        ({"CONFERENCE_PROVIDERS": "jitsi,webex"}, "'webex' is not one of"),
+        ({"BBB_API_URL": "https://bbb.example.org/api/"}, "must end with '/bigbluebutton/api/'"),
+        ({"BBB_API_URL": "bbb.example.org"}, "BBB_API_URL must be an http(s) URL"),
+        ({"BBB_CHECKSUM_ALGORITHM": "md5"}, "BBB_CHECKSUM_ALGORITHM must be one of"),
+        ({"JOIN_BASE_URL": "https://join.example.org/j"}, "JOIN_BASE_URL must end with '/'"),
+        ({"JOIN_BASE_URL": "https://join.example.org/?a=1/"}, "no query or fragment"),
+        ({"BBB_API_URL": "https://b/bigbluebutton/api/?x=1"}, "BBB_API_URL must have no query"),
+    ],
+)
+def test_the_provider_list_and_bigbluebutton_settings_are_checked(
+    extra: dict[str, str], problem: str
+) -> None:
+    env = {**LOCAL, "CONFERENCE_PROVIDERS": "jitsi,bigbluebutton", **BBB, **extra}
+
+    assert problem in problems_of(env)
+
+
+def test_every_problem_of_every_enabled_provider_is_named_at_once() -> None:
+    text = problems_of({**LOCAL, "CONFERENCE_PROVIDERS": "zoom,bigbluebutton"})
+
+    for name in (
+        "ZOOM_ACCOUNT_ID",
+        "ZOOM_CLIENT_ID",
+        "ZOOM_CLIENT_SECRET",
+        "BBB_API_URL",
+        "BBB_SECRET",
+        "JOIN_BASE_URL",
+    ):
+        assert name in text
+
+
+def test_the_checksum_algorithm_is_a_setting() -> None:
+    settings = load_settings(
+        {**LOCAL, "CONFERENCE_PROVIDERS": "bigbluebutton", **BBB, "BBB_CHECKSUM_ALGORITHM": "SHA1"}
+    )
+
+    assert settings.bigbluebutton is not None
+    assert settings.bigbluebutton.checksum_algorithm == "sha1"
+    assert BBB_CHECKSUM_ALGORITHMS == ALGORITHMS
+
+
+def test_cloud_run_wants_https_for_bigbluebutton_and_join_links() -> None:
+    text = problems_of(
+        {
+            **DEPLOYED,
+            "CONFERENCE_PROVIDERS": "bigbluebutton",
+            "BBB_API_URL": "http://bbb.example.org/bigbluebutton/api/",
+            "BBB_SECRET": "s",
+            "JOIN_BASE_URL": "http://join.example.org/",
+        }
+    )
+
+    assert "BBB_API_URL must be https on Cloud Run" in text
+    assert "JOIN_BASE_URL must be https on Cloud Run" in text
+
+
+def test_a_join_base_url_without_bigbluebutton_is_read_but_not_required() -> None:
+    settings = load_settings({**LOCAL, "JOIN_BASE_URL": "https://join.example.org/"})
+
+    assert settings.join_base_url == "https://join.example.org/"

@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("shared.state",),
     ("shared.sync",),
     ("shared.creation",),
+    ("shared.join",),
     ("shared.runtime",),
 )
 

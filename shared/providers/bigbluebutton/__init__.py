@@ -1,3 +1,3 @@
-"""BigBlueButton: an API client (``client``), request signing (``checksum``), safe reading
-of its XML answers (``answers``) and meeting ids derived from conference ids
-(``meeting_ids``). Not yet a selectable provider."""
+"""BigBlueButton: the API client (``client``, ``checksum``, ``answers``), meeting ids
+derived from conference ids (``meeting_ids``) and the provider (``provider``):
+docs/providers.md#bigbluebutton."""
