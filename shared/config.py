@@ -354,6 +354,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     values = {name: _float(env, name, default, problems) for name, default in numbers.items()}
     ready_memory = _seconds_or_off(env, "READY_MEMORY_SECONDS", 300.0, 300.0, problems)
     settle = _seconds_or_off(env, "SYNC_SETTLE_SECONDS", 0.1, 5.0, problems)
+    if ready_memory >= values["SAFETY_SYNC_INTERVAL_SECONDS"]:
+        # The sweep tears down only a calendar its safety sync found without records, which
+        # takes a safety interval: an instance must forget "ready" sooner than that, or a
+        # creation could skip setting up a calendar torn down meanwhile.
+        problems.append("READY_MEMORY_SECONDS must be below SAFETY_SYNC_INTERVAL_SECONDS")
 
     if problems:
         raise ConfigurationError(problems)

@@ -318,3 +318,17 @@ def test_a_join_base_url_without_bigbluebutton_is_read_but_not_required() -> Non
     settings = load_settings({**LOCAL, "JOIN_BASE_URL": "https://join.example.org/"})
 
     assert settings.join_base_url == "https://join.example.org/"
+
+
+def test_ready_memory_must_be_shorter_than_the_safety_interval() -> None:
+    # A calendar is torn down only after a safety interval without records: an instance
+    # that remembered "ready" longer could skip setting up a calendar torn down meanwhile.
+    text = problems_of(
+        {**LOCAL, "READY_MEMORY_SECONDS": "300", "SAFETY_SYNC_INTERVAL_SECONDS": "300"}
+    )
+    assert "READY_MEMORY_SECONDS must be below SAFETY_SYNC_INTERVAL_SECONDS" in text
+
+    settings = load_settings(
+        {**LOCAL, "READY_MEMORY_SECONDS": "299", "SAFETY_SYNC_INTERVAL_SECONDS": "300"}
+    )
+    assert settings.ready_memory_seconds == 299.0

@@ -15,8 +15,6 @@ from shared.state.conferences import (
 from shared.state.leases import LeaseNoLongerHeld
 from tests.support.stack import Stack
 
-pytestmark = pytest.mark.integration
-
 KEY = ConferenceKey("team@example.com", "event-1", "1")
 OTHER = ConferenceKey("team@example.com", "event-2", "1")
 
