@@ -28,10 +28,23 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from shared.conferences.conference_data import (
+    ConferenceDataBuilder,
+    ConferenceSolution,
+    EntryPoint,
+    EntryPointType,
+)
 from shared.conferences.meeting_spec import MeetingSpec
 from shared.conferences.solutions import Solution
 
-__all__ = ["Meeting", "MeetingSpec", "Provider", "fingerprint_of", "retry_budget"]
+__all__ = [
+    "Meeting",
+    "MeetingSpec",
+    "Provider",
+    "fingerprint_of",
+    "link_meeting",
+    "retry_budget",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,22 @@ class Meeting:
 
     meeting_id: str
     conference_data: dict[str, Any]
+
+
+def link_meeting(conference_id: str, url: str, solution: Solution, logo_url: str) -> Meeting:
+    """A meeting joined by one video link, ``url``: the conference id is the meeting id
+    (Jitsi's room, a BigBlueButton conference's join link)."""
+    data = (
+        ConferenceDataBuilder()
+        .set_conference_id(conference_id)
+        .set_conference_solution(ConferenceSolution(name=solution.name, icon_uri=logo_url))
+        .add_entry_point(
+            EntryPoint(type=EntryPointType.VIDEO, uri=url, label=url.split("://", 1)[-1])
+        )
+        .add_conference_parameter("solutionId", solution.id)
+        .build()
+    )
+    return Meeting(meeting_id=conference_id, conference_data=data)
 
 
 def fingerprint_of(relevant: dict[str, Any]) -> str:

@@ -11,14 +11,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from shared.conferences.conference_data import (
-    ConferenceDataBuilder,
-    ConferenceSolution,
-    EntryPoint,
-    EntryPointType,
-)
 from shared.conferences.solutions import Solution
-from shared.providers.base import Meeting, MeetingSpec
+from shared.providers.base import Meeting, MeetingSpec, link_meeting
 
 ROOM_PREFIX = "cal-"
 
@@ -40,20 +34,7 @@ class JitsiProvider:
         return {}
 
     def _conference(self, room: str, solution: Solution) -> Meeting:
-        url = f"{self._base_url}/{room}"
-        data = (
-            ConferenceDataBuilder()
-            .set_conference_id(room)
-            .set_conference_solution(
-                ConferenceSolution(name=solution.name, icon_uri=self._logo_url)
-            )
-            .add_entry_point(
-                EntryPoint(type=EntryPointType.VIDEO, uri=url, label=url.split("://", 1)[-1])
-            )
-            .add_conference_parameter("solutionId", solution.id)
-            .build()
-        )
-        return Meeting(meeting_id=room, conference_data=data)
+        return link_meeting(room, f"{self._base_url}/{room}", solution, self._logo_url)
 
     def create(
         self,

@@ -27,16 +27,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from shared.conferences.conference_data import (
-    ConferenceDataBuilder,
-    ConferenceSolution,
-    EntryPoint,
-    EntryPointType,
-)
 from shared.conferences.solutions import Solution
 from shared.config import Settings
 from shared.errors import ConfigurationError, NotFound
-from shared.providers.base import Meeting, MeetingSpec
+from shared.providers.base import Meeting, MeetingSpec, link_meeting
 from shared.providers.bigbluebutton.client import (
     MODERATOR,
     VIEWER,
@@ -206,16 +200,4 @@ class BigBlueButtonProvider:
 
     def _conference(self, conference_id: str, solution: Solution) -> Meeting:
         url = self._join_base_url + conference_id
-        data = (
-            ConferenceDataBuilder()
-            .set_conference_id(conference_id)
-            .set_conference_solution(
-                ConferenceSolution(name=solution.name, icon_uri=self._logo_url)
-            )
-            .add_entry_point(
-                EntryPoint(type=EntryPointType.VIDEO, uri=url, label=url.split("://", 1)[-1])
-            )
-            .add_conference_parameter("solutionId", solution.id)
-            .build()
-        )
-        return Meeting(meeting_id=conference_id, conference_data=data)
+        return link_meeting(conference_id, url, solution, self._logo_url)
