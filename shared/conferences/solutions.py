@@ -102,15 +102,25 @@ def known_providers(path: Path = SOLUTIONS_FILE) -> tuple[str, ...]:
 
 
 def recorded_solution_ids(providers: Sequence[str], path: Path = SOLUTIONS_FILE) -> tuple[str, ...]:
-    """Every solution id a conference document may carry: the deployed ids, and each
-    known provider's ids both as a primary and as another provider would have them, so
-    that sync finds records written under an earlier list (a provider since removed, or
-    since moved in the list), and leaves alone those whose provider is not enabled."""
+    """The solution ids sync looks up for a listed event: the deployed ids; every known
+    provider's file ids ("1", "2": the previous release's records, and those of whichever
+    provider was first in an earlier list); and every enabled provider's ids prefixed (it
+    was not first in an earlier list). Nothing is re-keyed.
+
+    Not the prefixed ids of a provider that is not enabled (one removed from the list
+    while it was not first): each listed event would cost a read more per such id, on
+    every page. Such a record is left alone all the same: an edit of its event finds no
+    record and is not ours to act on; the sweep puts its retries off; its meeting is never
+    deleted (docs/providers.md#several-providers)."""
+    known = known_providers(path)
     ids = dict.fromkeys(deployed_solutions(providers, path))
-    for provider in known_providers(path):
+    for provider in known:
         for file_id in solutions_for(provider, path):
             ids.setdefault(file_id)
-            ids.setdefault(f"{provider}-{file_id}")
+    for provider in providers:
+        if provider in known:
+            for file_id in solutions_for(provider, path):
+                ids.setdefault(f"{provider}-{file_id}")
     return tuple(ids)
 
 

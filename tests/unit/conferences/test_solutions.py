@@ -108,20 +108,22 @@ def test_deployed_ids_never_collide(tmp_path: Path) -> None:
     assert stopped.value.problems == ["solutions.json: two solutions are 'b-1'"]
 
 
-def test_records_are_looked_for_under_every_id_any_list_could_have_given() -> None:
+def test_records_are_looked_for_under_the_ids_an_enabled_provider_may_carry() -> None:
+    # Plain file ids (the previous release; whichever provider was first before) and the
+    # enabled providers' prefixed ids; not those of providers that are not enabled.
+    assert known_providers() == ("jitsi", "zoom", "bigbluebutton")
     ids = recorded_solution_ids(["jitsi"])
-
     assert ids[0] == "1"
-    assert set(ids) == {
+    assert set(ids) == {"1", "2", "jitsi-1"}
+
+    assert set(recorded_solution_ids(["zoom", "bigbluebutton"])) == {
         "1",
         "2",
-        "jitsi-1",
-        "zoom-1",
-        "zoom-2",
         "bigbluebutton-1",
         "bigbluebutton-2",
+        "zoom-1",
+        "zoom-2",
     }
-    assert known_providers() == ("jitsi", "zoom", "bigbluebutton")
 
 
 @pytest.mark.parametrize(
