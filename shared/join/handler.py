@@ -250,6 +250,8 @@ class JoinHandler:
         full_name: str,
         role: Role,
         user_id: str,
+        *,
+        from_form: bool = False,
     ) -> pages.Answer:
         self._backend.start_meeting(conference, _title(event))
         url = self._backend.join_url(
@@ -260,7 +262,8 @@ class JoinHandler:
             user_id=user_id,
         )
         self._log("joined", conference.conference_id, role=role.value)
-        return pages.redirect(url)
+        # A form's answer cannot redirect to BigBlueButton: form-action 'self' blocks it.
+        return pages.forward(self._css, url) if from_form else pages.redirect(url)
 
     # -- guests ------------------------------------------------------------------------
     def _guest(self, request: JoinRequest, conference_id: str) -> pages.Answer:
@@ -282,7 +285,14 @@ class JoinHandler:
         if isinstance(opened, pages.Answer):
             return opened
         conference, event = opened
-        return self._join(conference, event, name, Role.LOBBY, "guest-" + secrets.token_hex(8))
+        return self._join(
+            conference,
+            event,
+            name,
+            Role.LOBBY,
+            "guest-" + secrets.token_hex(8),
+            from_form=True,
+        )
 
     # -- sign-in ------------------------------------------------------------------------
     def _start_sign_in(self, request: JoinRequest, conference_id: str) -> pages.Answer:

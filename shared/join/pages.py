@@ -67,13 +67,18 @@ class Answer:
 
 
 def _page(
-    status: int, title: str, body: str, stylesheet: str, cookies: tuple[str, ...] = ()
+    status: int,
+    title: str,
+    body: str,
+    stylesheet: str,
+    cookies: tuple[str, ...] = (),
+    head: str = "",
 ) -> Answer:
     html = (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title>"
+        f"{head}<title>{escape(title)}</title>"
         f'<link rel="stylesheet" href="{escape(stylesheet)}"></head>\n'
         f'<body><main><h1 id="title">{escape(title)}</h1>\n{body}\n</main></body></html>\n'
     )
@@ -176,6 +181,21 @@ def stylesheet() -> Answer:
         STYLESHEET,
         content_type="text/css; charset=utf-8",
     )
+
+
+def forward(stylesheet: str, url: str) -> Answer:
+    """A page that takes the browser on to ``url`` (another origin) at once, without
+    JavaScript: the answer to a form. A redirect cannot do it, since the CSP's
+    ``form-action 'self'`` also applies to the redirects that follow a form's submission
+    (browsers block the navigation). A meta refresh, with a link for browsers that
+    ignore it, is a new navigation. ``url`` is a credential: ``no-store``, no referrer."""
+    target = escape(url)
+    body = (
+        '<p id="forward">Taking you to the meeting. '
+        f'<a class="button" id="enter" href="{target}">Enter the meeting</a></p>'
+    )
+    head = f'<meta http-equiv="refresh" content="0; url={target}">'
+    return _page(200, "Entering the meeting", body, stylesheet, head=head)
 
 
 def redirect(location: str, cookies: tuple[str, ...] = ()) -> Answer:
