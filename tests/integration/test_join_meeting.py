@@ -8,6 +8,7 @@ import html
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -62,10 +63,27 @@ def assert_page_headers(answer: requests.Response) -> None:
     assert answer.headers["Cache-Control"] == "no-store"
 
 
+def state_of(join_stack: JoinStack) -> tuple[Any, ...]:
+    """What a request could change: every Firestore document, BigBlueButton's calls."""
+    bbb = join_stack.bbb
+    return join_stack.base.everything(), bbb.count("create"), bbb.count("join")
+
+
+def nothing_done(join_stack: JoinStack, before: tuple[Any, ...]) -> None:
+    """Bad input: Firestore holds what it held, and BigBlueButton was not called."""
+    assert state_of(join_stack) == before
+
+
 def test_an_unknown_link_is_a_404_page(join_stack: JoinStack) -> None:
+    join_stack.conference()
+    before = state_of(join_stack)
+
     answer = Visitor().get(join_stack.url + "A" * 22)
+    odd = Visitor().get(join_stack.url + "not-a-conference-id")
 
     assert answer.status_code == 404
+    assert odd.status_code == 404
+    nothing_done(join_stack, before)
     assert answer.headers["Content-Type"].startswith("text/html")
     assert_page_headers(answer)
 
@@ -231,12 +249,14 @@ def test_a_bad_guest_form_is_a_400_and_creates_nothing(join_stack: JoinStack, ca
         form["name"] = "G" * 65
     if case == "empty name":
         form["name"] = " "
+    before = state_of(join_stack)
 
     answer = visitor.post(f"{join_stack.url}{conference_id}/guest", form)
 
     assert answer.status_code == 400
     assert_page_headers(answer)
     assert join_stack.bbb.meetings() == []
+    nothing_done(join_stack, before)
 
 
 def test_an_oversized_form_is_refused_unread(join_stack: JoinStack) -> None:
@@ -255,6 +275,7 @@ def test_a_replayed_code_or_callback_is_a_400(join_stack: JoinStack) -> None:
         started.headers["Location"] + "&identity=" + OWNER, allow_redirects=False, timeout=10
     )
     callback = chosen.headers["Location"]
+    before = state_of(join_stack)
     first = visitor.get(callback)
     replayed_callback = visitor.get(callback)
 
@@ -271,6 +292,7 @@ def test_a_replayed_code_or_callback_is_a_400(join_stack: JoinStack) -> None:
     assert replayed_code.status_code == 400
     assert "__Host-join-session" not in thief.cookies
     assert join_stack.bbb.meetings() == []
+    nothing_done(join_stack, before)
 
 
 def test_a_tampered_state_cookie_is_a_400(join_stack: JoinStack) -> None:
@@ -283,10 +305,13 @@ def test_a_tampered_state_cookie_is_a_400(join_stack: JoinStack) -> None:
         "AAAA" if not value.endswith("AAAA") else "BBBB"
     )
 
+    before = state_of(join_stack)
+
     answer = visitor.get(f"{join_stack.url}oauth/callback?state={state}&code=4/x")
 
     assert answer.status_code == 400
     assert join_stack.base.issuer.oidc.exchanges == []
+    nothing_done(join_stack, before)
 
 
 def test_a_tampered_session_cookie_is_ignored(join_stack: JoinStack) -> None:
@@ -295,11 +320,13 @@ def test_a_tampered_session_cookie_is_ignored(join_stack: JoinStack) -> None:
     visitor.sign_in(join_stack, conference_id, OWNER)
     session = visitor.cookies["__Host-join-session"]
     visitor.cookies["__Host-join-session"] = "x" + session[1:]
+    before = state_of(join_stack)
 
     answer = visitor.get(join_stack.url + conference_id)
 
     assert answer.status_code == 200
     assert "Sign in with Google" in answer.text
+    nothing_done(join_stack, before)
 
 
 def test_sign_in_cancelled_at_google_is_a_400(join_stack: JoinStack) -> None:

@@ -98,6 +98,14 @@ class Stack:
     def docs(self, collection: str) -> list[dict[str, Any]]:
         return [dict(s.to_dict() or {}) for s in self.db.collection(collection).stream()]
 
+    def everything(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every document of every top-level collection, by collection and id (to show
+        that a request wrote nothing)."""
+        return {
+            collection.id: {s.id: dict(s.to_dict() or {}) for s in collection.stream()}
+            for collection in self.db.collections()
+        }
+
     def provider_calls(self, op: str | None = None) -> list[dict[str, Any]]:
         calls = sorted(self.docs(CALLS), key=lambda call: float(call["at"]))
         return [c for c in calls if op is None or c["op"] == op]
