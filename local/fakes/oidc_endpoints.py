@@ -20,6 +20,19 @@ flow, as a web OAuth client sees it. For tests and the local stack only.
   ID token is signed by the issuer's key, with ``aud`` = the client id, the ``nonce`` of
   the authorization request, ``email_verified`` and, for an identity of a registered
   Workspace domain, ``hd``.
+
+Sources: Google's OpenID Connect guide and reference
+(https://developers.google.com/identity/openid-connect/openid-connect,
+https://developers.google.com/identity/openid-connect/reference: the endpoints, the
+request parameters, ``nonce``, the ID token's claims with ``hd`` and ``email_verified``),
+Google's "OAuth 2.0 for Web Server Applications"
+(https://developers.google.com/identity/protocols/oauth2/web-server: ``redirect_uri``
+matched exactly, a mismatch shown to the user as an error page, ``invalid_grant`` for a
+used or expired code), RFC 7636 (PKCE, S256) and RFC 6749 section 4.1.2 (a code is
+single-use; a lifetime of at most 10 minutes is recommended). Google does not document
+its codes' lifetime: :data:`CODE_LIFETIME_SECONDS` is the RFC's ceiling, and the product
+does not depend on it (any refused exchange is a 400 page and a new sign-in). Google's
+account chooser and consent screens are not reproduced: the identity page stands in.
 """
 
 from __future__ import annotations
