@@ -272,7 +272,9 @@ def _method_override(wsgi_app: Any) -> Any:
     """``POST`` with ``X-HTTP-Method-Override: GET`` and the query in a form body, as
     google-api-python-client sends a GET whose URL would pass 2048 characters
     (googleapiclient/http.py, ``MAX_URI_LENGTH``), is served as that GET: Google's
-    servers accept the override (the client library relies on it)."""
+    servers accept the override (the client library relies on it). The Calendar v3
+    documentation does not describe the header; the product relies on it only through
+    the client library, which sends it by itself for a long URL."""
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         override = str(environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "")).upper()
