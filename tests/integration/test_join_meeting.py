@@ -129,6 +129,24 @@ def test_the_organizer_signs_in_and_joins_as_moderator(join_stack: JoinStack) ->
     assert "email" not in str(visitor.cookies)
 
 
+def test_the_meeting_is_created_once_with_the_solutions_options(join_stack: JoinStack) -> None:
+    conference_id, _ = join_stack.conference(summary="Weekly sync")
+
+    enter(Visitor().sign_in(join_stack, conference_id, OWNER))
+    enter(Visitor().sign_in(join_stack, conference_id, ATTENDEE))
+
+    [meeting] = join_stack.bbb.meetings()  # create is idempotent on the derived meetingID
+    assert join_stack.bbb.count("create") == 2
+    # Derived from the conference id with a key: not the id the link shows.
+    assert join_stack.meeting(conference_id) == meeting
+    assert meeting["meetingID"] != conference_id
+    assert meeting["name"] == "Weekly sync"
+    assert meeting["record"] is True
+    assert meeting["guestPolicy"] == "ASK_MODERATOR"
+    roles = sorted(user["role"] for user in join_stack.bbb.attendees(meeting["meetingID"]))
+    assert roles == ["MODERATOR", "VIEWER"]
+
+
 def test_an_attendee_joins_as_viewer_and_losing_the_invitation_takes_it_away(
     join_stack: JoinStack,
 ) -> None:
