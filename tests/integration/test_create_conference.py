@@ -524,3 +524,31 @@ def test_certificates_are_cached_not_fetched_per_request(stack: Stack) -> None:
         conference(stack.create_conference(ALICE, ALICE, event["id"]))
 
     assert stack.issuer.cert_fetches == fetches
+
+
+def test_every_problem_of_every_enabled_provider_stops_the_instance(
+    stack: Stack, tmp_path: Path
+) -> None:
+    env = {
+        name: value
+        for name, value in stack.create.env.items()
+        if not name.startswith(("ZOOM_", "BBB_", "JOIN_", "CONFERENCE_PROVIDER"))
+    }
+    env["CONFERENCE_PROVIDERS"] = "jitsi,zoom,bigbluebutton"
+    env["CONFERENCE_PROVIDER"] = "zoom"  # accepted, but only as the first of the list
+    process = FunctionProcess("create_conference", "create_conference", env, tmp_path / "p.log")
+
+    with pytest.raises(RuntimeError, match="exited"):
+        process.start(timeout=30)
+
+    lines = [json.loads(line) for line in process.logs().splitlines() if line.startswith("{")]
+    [critical] = [line for line in lines if line["severity"] == "CRITICAL"]
+    assert set(critical["problems"]) >= {
+        "CONFERENCE_PROVIDER must be the first of CONFERENCE_PROVIDERS when both are set",
+        "ZOOM_ACCOUNT_ID is required with the zoom provider",
+        "ZOOM_CLIENT_ID is required with the zoom provider",
+        "ZOOM_CLIENT_SECRET is required with the zoom provider",
+        "BBB_API_URL is required",
+        "BBB_SECRET is required with the bigbluebutton provider",
+        "JOIN_BASE_URL is required with the bigbluebutton provider",
+    }
