@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -60,3 +60,56 @@ class BackgroundServer:
     @property
     def base_url(self) -> str:
         return f"http://{self._host}:{self.port}"
+
+
+class FaultyServer:
+    """The lifecycle shared by the local servers whose store can hold answers back with a
+    delay fault (Zoom, BigBlueButton): served on a background thread, with no access log
+    (request lines carry emails, names and checksums); stopping wakes every delayed
+    answer first. Subclasses give ``LABEL`` and build their WSGI app in :meth:`_app`."""
+
+    LABEL = "the local server"
+    THREAD_NAME = "local-server"
+    store: Any  # with a ``wake`` threading.Event
+
+    def __init__(self, port: int) -> None:
+        self._requested_port = port
+        self._serving: BackgroundServer | None = None
+
+    def _app(self) -> Any:
+        raise NotImplementedError
+
+    def _before_stop(self) -> None:
+        """What the store lets go of before the server stops (besides delays)."""
+
+    def start(self) -> Self:
+        if self.store.wake.is_set():  # stopped before: delays may wait again
+            self.store.wake = threading.Event()
+        self._serving = BackgroundServer(
+            self._app(), name=self.THREAD_NAME, port=self._requested_port
+        )
+        self._serving.start()
+        return self
+
+    def stop(self) -> None:
+        self.store.wake.set()  # calls held by a delay fault answer at once
+        self._before_stop()
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._serving is None:
+            raise RuntimeError(f"{self.LABEL} is not running")
+        return self._serving.port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from local.fakes.bbb_server.app import create_app
 from local.fakes.bbb_server.security import DEFAULT_SUPPORTED
 from local.fakes.bbb_server.store import Call, Fault, Store
-from local.serving import BackgroundServer
+from local.serving import FaultyServer
 
 DEFAULT_SECRET = "local-bbb-shared-secret"
 
 
-class BBBServer:
+class BBBServer(FaultyServer):
     """A local BigBlueButton API (bbb-web 2.7 to 3.0) on ``127.0.0.1:port`` (0: any).
 
     ``secret`` is the shared secret (bbb-web's ``securitySalt``); ``algorithms`` its
@@ -24,6 +23,10 @@ class BBBServer:
     Other processes use the JSON routes under ``/_control/``.
     """
 
+    LABEL = "the BigBlueButton server"
+    THREAD_NAME = "bbb-server"
+    store: Store
+
     def __init__(
         self,
         port: int = 0,
@@ -33,45 +36,15 @@ class BBBServer:
         authenticated_guest: bool = True,
         bbb_version: str = "",
     ) -> None:
-        self._requested_port = port
+        super().__init__(port)
         self.store = Store(
             secret, algorithms, authenticated_guest=authenticated_guest, bbb_version=bbb_version
         )
-        self._serving: BackgroundServer | None = None
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle (FaultyServer) --------------------------------------------------------
 
-    def start(self) -> BBBServer:
-        if self.store.wake.is_set():  # stopped before: delays may wait again
-            self.store.wake = threading.Event()
-        # No access log: request lines carry names and checksums.
-        self._serving = BackgroundServer(
-            create_app(self.store), name="bbb-server", port=self._requested_port
-        )
-        self._serving.start()
-        return self
-
-    def stop(self) -> None:
-        self.store.wake.set()  # calls held by a delay fault answer at once
-        serving, self._serving = self._serving, None
-        if serving is not None:
-            serving.stop()
-
-    def __enter__(self) -> BBBServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._serving is None:
-            raise RuntimeError("the BigBlueButton server is not running")
-        return self._serving.port
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def _app(self) -> Any:
+        return create_app(self.store)
 
     @property
     def api_url(self) -> str:

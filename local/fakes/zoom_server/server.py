@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from local.fakes.zoom_server.app import create_app
@@ -14,10 +13,10 @@ from local.fakes.zoom_server.store import (
     Store,
     User,
 )
-from local.serving import BackgroundServer
+from local.serving import FaultyServer
 
 
-class ZoomServer:
+class ZoomServer(FaultyServer):
     """A local Zoom v2 API with Server-to-Server OAuth, on ``127.0.0.1:port`` (0: any).
 
     Configure it with :meth:`add_account` and :meth:`add_user`; misbehave on purpose with
@@ -25,45 +24,21 @@ class ZoomServer:
     :meth:`meetings`. Other processes use the JSON routes under ``/_control/``.
     """
 
+    LABEL = "the Zoom server"
+    THREAD_NAME = "zoom-server"
+    store: Store
+
     def __init__(self, port: int = 0, *, join_host: str = "us05web.zoom.us") -> None:
-        self._requested_port = port
+        super().__init__(port)
         self.store = Store(join_host=join_host)
-        self._serving: BackgroundServer | None = None
 
-    # -- lifecycle -------------------------------------------------------------------
+    # -- lifecycle (FaultyServer) --------------------------------------------------------
 
-    def start(self) -> ZoomServer:
-        if self.store.wake.is_set():  # stopped before: delays may wait again
-            self.store.wake = threading.Event()
-        # No access log: request lines carry host emails (the path of a create).
-        self._serving = BackgroundServer(
-            create_app(self.store), name="zoom-server", port=self._requested_port
-        )
-        self._serving.start()
-        return self
+    def _app(self) -> Any:
+        return create_app(self.store)
 
-    def stop(self) -> None:
-        self.store.wake.set()  # calls held by a delay fault answer at once
+    def _before_stop(self) -> None:
         self.store.release_holds()
-        serving, self._serving = self._serving, None
-        if serving is not None:
-            serving.stop()
-
-    def __enter__(self) -> ZoomServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._serving is None:
-            raise RuntimeError("the Zoom server is not running")
-        return self._serving.port
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def api_base(self) -> str:
